@@ -1,0 +1,1 @@
+// Placeholder until the Deadlines sources land; removed then.

@@ -1,0 +1,54 @@
+import Foundation
+import SteeringModel
+
+/// Validates and decides requests without Kafka: the `route` command and tests use it.
+public struct OfflineRouter: Sendable {
+    public struct Result: Sendable {
+        /// The assignment, or a validation error object.
+        public var json: [UInt8]
+        public var decision: Decision?
+        public var failure: ValidationFailure?
+        public var explanation: String?
+    }
+
+    public let configuration: SteeringConfiguration
+    let engine: SteeringEngine
+    let validator = RequestValidator()
+    let planner: DecisionPlanner
+
+    public init(configuration: SteeringConfiguration) {
+        self.configuration = configuration
+        self.engine = SteeringEngine(table: configuration.table)
+        self.planner = DecisionPlanner(configuration: configuration)
+    }
+
+    /// Decides one request; invalid input gives a validation error object, never a thrown error.
+    public func route<Bytes: Collection>(_ bytes: Bytes, now: Date = Date()) -> Result where Bytes.Element == UInt8 {
+        switch self.validator.validateRequest(bytes) {
+        case .failure(let failure):
+            return Result(json: RejectionEncoder.validationError(failure), decision: nil, failure: failure)
+        case .success(let request):
+            let decision = self.engine.decide(request)
+            let plan = self.planner.plan(decision, request: request)
+            let json = AssignmentEncoder.assignment(
+                decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy,
+                milestones: plan.milestones, helsinkiOffset: plan.offset)
+            return Result(
+                json: json, decision: decision, failure: nil,
+                explanation: AssignmentEncoder.explanation(decision, milestones: plan.milestones))
+        }
+    }
+}
+
+/// Splits `route` input into records: one JSON document (possibly spread over lines) or NDJSON.
+public enum RouteInput {
+    public static func records(in data: Data) -> [[UInt8]] {
+        let bytes = [UInt8](data)
+        if case .success = JSONParser.parse(bytes) {
+            return [bytes]
+        }
+        return bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            .map { Array($0) }
+            .filter { line in !line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
+    }
+}

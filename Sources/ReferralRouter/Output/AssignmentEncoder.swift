@@ -1,0 +1,186 @@
+import Foundation
+import SteeringModel
+
+/// A milestone of the SLA policy a decision starts, with its due time.
+public struct PlannedMilestone: Sendable, Hashable {
+    public var milestone: String
+    /// `nil` when the milestone starts from a later event (e.g. the need being established).
+    public var dueAt: Date?
+    public var startsOn: String?
+    public var explanation: String?
+
+    public init(milestone: String, dueAt: Date?, startsOn: String? = nil, explanation: String? = nil) {
+        self.milestone = milestone
+        self.dueAt = dueAt
+        self.startsOn = startsOn
+        self.explanation = explanation
+    }
+}
+
+/// Serialises the output records of a decision: the assignment and one record per consultation.
+///
+/// Field names are the contract of `spec/messages.md` (camelCase). The bytes are deterministic for a given
+/// decision, so a re-published record is byte-identical to the first.
+public enum AssignmentEncoder {
+    /// The deterministic decision id of a request under a configuration version.
+    public static func decisionId(requestId: String, version: String) -> String {
+        let digest = SHA256.hex(Array("decision\u{0}\(requestId)\u{0}\(version)".utf8))
+        return "dec-" + digest.prefix(24)
+    }
+
+    public static func assignment(
+        _ decision: Decision,
+        request: ReferralRequest,
+        decidedAt: Date,
+        slaPolicy: String?,
+        milestones: [PlannedMilestone],
+        helsinkiOffset: (Date) -> Int = { _ in 0 }
+    ) -> [UInt8] {
+        var json = JSONWriter(capacity: 1024 + decision.trace.count * 96)
+        json.beginObject()
+        json.field("referralId", decision.requestId)
+        json.field("decisionId", Self.decisionId(requestId: decision.requestId, version: decision.steeringModelVersion))
+        json.field("decidedAt", RFC3339.format(decidedAt))
+        json.field("type", decision.type.rawValue)
+        json.key("owner")
+        Self.writeOwner(decision.owner, into: &json)
+        if let caseOwner = request.consultation?.caseOwnerTeam {
+            json.field("caseOwnerTeam", caseOwner)
+        }
+        json.key("consultations")
+        json.beginArray()
+        for consultation in decision.consultations {
+            json.beginObject()
+            json.field("unitId", consultation.teamId)
+            json.field("unitType", consultation.unitType.rawValue)
+            json.field("unitName", consultation.teamName)
+            json.field("ruleId", consultation.ruleId)
+            json.field("reason", consultation.reason)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("concerns", strings: request.need.concerns.map(\.rawValue))
+        json.field("urgency", request.need.urgency.rawValue)
+        json.field("severity", request.need.severity.rawValue)
+        json.key("language")
+        json.beginObject()
+        json.field("requested", decision.requestedLanguage)
+        json.field("matched", decision.languageMatched)
+        json.endObject()
+        json.key("sla")
+        json.beginObject()
+        json.field("policy", slaPolicy)
+        json.key("milestones")
+        json.beginArray()
+        for milestone in milestones {
+            json.beginObject()
+            json.field("milestone", milestone.milestone)
+            if let dueAt = milestone.dueAt {
+                json.field(
+                    "dueAt",
+                    RFC3339.format(
+                        epochMilliseconds: Int64((dueAt.timeIntervalSince1970 * 1000).rounded(.down)),
+                        offsetSeconds: helsinkiOffset(dueAt)))
+            }
+            json.field("startsOn", milestone.startsOn)
+            json.field("explanation", milestone.explanation)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        json.key("trace")
+        json.beginArray()
+        for entry in decision.trace {
+            json.beginObject()
+            json.field("kind", entry.kind.rawValue)
+            json.field("ruleId", entry.ruleId)
+            json.field("matched", entry.matched)
+            json.field("reason", entry.reason)
+            json.endObject()
+        }
+        json.endArray()
+        json.field("steeringModelVersion", decision.steeringModelVersion)
+        json.endObject()
+        return json.bytes
+    }
+
+    /// One record for the consulted unit, on the consultations topic.
+    ///
+    /// - Important: it carries `question` (free text, personal data) to the unit that must answer it.
+    public static func consultation(
+        _ consultation: Decision.Consultation,
+        decision: Decision,
+        request: ReferralRequest,
+        decidedAt: Date
+    ) -> [UInt8] {
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.field("referralId", decision.requestId)
+        json.field("consultationId", "\(decision.requestId)/\(consultation.teamId)")
+        json.field("decidedAt", RFC3339.format(decidedAt))
+        json.field("requestType", decision.type.rawValue)
+        json.field("unitId", consultation.teamId)
+        json.field("unitType", consultation.unitType.rawValue)
+        json.field("unitName", consultation.teamName)
+        json.field("ruleId", consultation.ruleId)
+        json.field("reason", consultation.reason)
+        json.field("caseOwnerTeam", request.consultation?.caseOwnerTeam ?? (decision.type == .referral ? decision.owner.teamId : nil))
+        json.field("anonymous", request.isAnonymous)
+        json.field("clientRef", request.client.ref)
+        json.field("ageYears", request.client.ageYears)
+        json.field("language", request.client.language)
+        json.field("concerns", strings: request.need.concerns.map(\.rawValue))
+        json.field("urgency", request.need.urgency.rawValue)
+        json.field("severity", request.need.severity.rawValue)
+        json.field("question", request.consultation?.question)
+        json.field("steeringModelVersion", decision.steeringModelVersion)
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func writeOwner(_ owner: Decision.Owner, into json: inout JSONWriter) {
+        json.beginObject()
+        json.field("level", owner.level.rawValue)
+        json.field("unitType", owner.unitType.rawValue)
+        json.field("teamId", owner.teamId)
+        json.field("teamName", owner.teamName)
+        json.field("area", owner.area)
+        json.field("region", owner.regionId)
+        json.field("triageReason", owner.triageReason)
+        json.endObject()
+    }
+
+    /// A readable explanation of a decision's trace, for `route --explain`.
+    public static func explanation(_ decision: Decision, milestones: [PlannedMilestone]) -> String {
+        var lines: [String] = []
+        lines.append("Request \(decision.requestId) (\(decision.type.rawValue)):")
+        lines.append(
+            "  owner: \(decision.owner.teamName) [\(decision.owner.teamId)], \(decision.owner.unitType.rawValue) (\(decision.owner.level.rawValue)), region \(decision.owner.regionId)"
+        )
+        if let reason = decision.owner.triageReason {
+            lines.append("  sent to triage because \(reason)")
+        }
+        lines.append(
+            "  language: \(decision.requestedLanguage) — \(decision.languageMatched ? "matched" : "NOT matched: no team of this unit works in it")"
+        )
+        for consultation in decision.consultations {
+            lines.append("  consult: \(consultation.teamName) [\(consultation.teamId)] — \(consultation.reason)")
+        }
+        lines.append("  rules considered:")
+        for entry in decision.trace {
+            let mark = entry.matched ? "✔" : "·"
+            lines.append("    \(mark) \(entry.kind.rawValue) \(entry.ruleId): \(entry.reason)")
+        }
+        if let policy = decision.slaPolicy {
+            lines.append("  SLA policy \(policy):")
+            for milestone in milestones {
+                let due = milestone.dueAt.map { RFC3339.format($0) } ?? "starts on \(milestone.startsOn ?? "a later event")"
+                lines.append("    \(milestone.milestone): \(due)")
+                if let explanation = milestone.explanation {
+                    lines.append("      \(explanation)")
+                }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,256 @@
+/// The decision engine: owner rules (hit policy FIRST), consultation rules (COLLECT), team resolution and the
+/// triage fallback.
+///
+/// It is pure and deterministic: the same request, table and loads always give the same decision.
+public struct SteeringEngine: Sendable {
+    public let table: RoutingTable
+
+    public init(table: RoutingTable) {
+        self.table = table
+    }
+
+    /// Decides the owner, the consultations and the SLA policy of a valid request.
+    ///
+    /// - Parameters:
+    ///   - request: a validated request.
+    ///   - loads: open cases per team id, for choosing the least loaded among equal candidates.
+    public func decide(_ request: ReferralRequest, loads: [String: Int] = [:]) -> Decision {
+        var trace: [Decision.TraceEntry] = []
+        let location = self.locate(request)
+        switch request.type {
+        case .referral:
+            return self.decideReferral(request, location: location, loads: loads, trace: &trace)
+        case .consultation:
+            return self.decideConsultation(request, location: location, loads: loads, trace: &trace)
+        }
+    }
+
+    // MARK: Referrals
+
+    private func decideReferral(
+        _ request: ReferralRequest,
+        location: Location,
+        loads: [String: Int],
+        trace: inout [Decision.TraceEntry]
+    ) -> Decision {
+        var chosen: (rule: Rule, unitType: UnitType, sla: String?)?
+        for rule in self.table.rules.ownerRules {
+            let (holds, why) = self.evaluate(rule.when, request)
+            guard holds else {
+                trace.append(.init(kind: .owner, ruleId: rule.id, matched: false, reason: why))
+                continue
+            }
+            guard let target = Self.target(of: rule, age: request.client.ageYears) else {
+                trace.append(
+                    .init(
+                        kind: .owner, ruleId: rule.id, matched: false,
+                        reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
+                continue
+            }
+            trace.append(
+                .init(kind: .owner, ruleId: rule.id, matched: true, reason: "\(rule.reason) → \(target.unitType.rawValue)"))
+            chosen = (rule, target.unitType, target.sla)
+            break
+        }
+        // Validated at load: the last owner rule has an empty condition and a unit type.
+        let rule = chosen!
+        let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, trace: &trace)
+        let consultations = self.collectConsultations(
+            request, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
+        return Decision(
+            requestId: request.id,
+            type: request.type,
+            owner: owner.owner,
+            consultations: consultations,
+            slaPolicy: rule.sla,
+            ownerRuleId: rule.rule.id,
+            requestedLanguage: request.client.language,
+            languageMatched: owner.languageMatched,
+            trace: trace,
+            steeringModelVersion: self.table.version
+        )
+    }
+
+    private func collectConsultations(
+        _ request: ReferralRequest,
+        owner: Decision.Owner,
+        region: RoutingTable.Region,
+        loads: [String: Int],
+        trace: inout [Decision.TraceEntry]
+    ) -> [Decision.Consultation] {
+        var consultations: [Decision.Consultation] = []
+        for rule in self.table.rules.consultationRules {
+            let (holds, why) = self.evaluate(rule.when, request)
+            guard holds else {
+                trace.append(.init(kind: .consultation, ruleId: rule.id, matched: false, reason: why))
+                continue
+            }
+            guard let target = Self.target(of: rule, age: request.client.ageYears) else {
+                trace.append(
+                    .init(
+                        kind: .consultation, ruleId: rule.id, matched: false,
+                        reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
+                continue
+            }
+            if target.unitType == owner.unitType {
+                trace.append(
+                    .init(
+                        kind: .consultation, ruleId: rule.id, matched: false,
+                        reason: "condition holds, but \(target.unitType.rawValue) already owns the case"))
+                continue
+            }
+            if consultations.contains(where: { $0.unitType == target.unitType }) {
+                trace.append(
+                    .init(
+                        kind: .consultation, ruleId: rule.id, matched: false,
+                        reason: "condition holds, but \(target.unitType.rawValue) is already consulted"))
+                continue
+            }
+            let candidates = region.teams(of: target.unitType).filter { $0.serves(age: request.client.ageYears) }
+            guard let pick = Self.pick(candidates, language: request.client.language, loads: loads) else {
+                trace.append(
+                    .init(
+                        kind: .consultation, ruleId: rule.id, matched: false,
+                        reason:
+                            "condition holds, but region \(region.id) has no \(target.unitType.rawValue) team for \(Self.ageText(request.client.ageYears))"
+                    ))
+                continue
+            }
+            trace.append(
+                .init(
+                    kind: .consultation, ruleId: rule.id, matched: true,
+                    reason: "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"))
+            consultations.append(
+                Decision.Consultation(
+                    unitType: target.unitType, teamId: pick.team.id, teamName: pick.team.name, ruleId: rule.id,
+                    reason: rule.reason))
+        }
+        return consultations
+    }
+
+    // MARK: Consultation requests
+
+    private func decideConsultation(
+        _ request: ReferralRequest,
+        location: Location,
+        loads: [String: Int],
+        trace: inout [Decision.TraceEntry]
+    ) -> Decision {
+        var unitType: UnitType?
+        var ruleId = "requested"
+        var reason = "the case owner asked for this unit type"
+        if let requested = request.consultation?.requestedUnitType {
+            unitType = requested
+            trace.append(
+                .init(
+                    kind: .consultationRequest, ruleId: "requested", matched: true,
+                    reason: "the request names unit type \(requested.rawValue)"))
+        } else {
+            for rule in self.table.rules.consultationRequestRules {
+                let (holds, why) = self.evaluate(rule.when, request)
+                guard holds else {
+                    trace.append(.init(kind: .consultationRequest, ruleId: rule.id, matched: false, reason: why))
+                    continue
+                }
+                guard let target = Self.target(of: rule, age: request.client.ageYears) else {
+                    trace.append(
+                        .init(
+                            kind: .consultationRequest, ruleId: rule.id, matched: false,
+                            reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
+                    continue
+                }
+                trace.append(
+                    .init(
+                        kind: .consultationRequest, ruleId: rule.id, matched: true,
+                        reason: "\(rule.reason) → \(target.unitType.rawValue)"))
+                unitType = target.unitType
+                ruleId = rule.id
+                reason = rule.reason
+                break
+            }
+        }
+        let resolved: ResolvedOwner
+        if let unitType {
+            resolved = self.resolveOwner(unitType, request, location: location, loads: loads, trace: &trace)
+        } else {
+            ruleId = "triage"
+            reason = "no specialist unit type could be inferred from the concerns"
+            resolved = self.triage(location.region, because: reason, language: request.client.language, trace: &trace)
+        }
+        let owner = resolved.owner
+        return Decision(
+            requestId: request.id,
+            type: request.type,
+            owner: owner,
+            consultations: [
+                Decision.Consultation(
+                    unitType: owner.unitType, teamId: owner.teamId, teamName: owner.teamName, ruleId: ruleId,
+                    reason: reason)
+            ],
+            slaPolicy: self.table.rules.consultationPolicy,
+            ownerRuleId: ruleId,
+            requestedLanguage: request.client.language,
+            languageMatched: resolved.languageMatched,
+            trace: trace,
+            steeringModelVersion: self.table.version
+        )
+    }
+
+    // MARK: Conditions
+
+    /// Evaluates a condition; the reason says why it does not hold (or that it holds).
+    func evaluate(_ condition: RuleCondition, _ request: ReferralRequest) -> (Bool, String) {
+        if let types = condition.type, !types.contains(request.type) {
+            return (false, "type \(request.type.rawValue) is not \(Self.list(types.map(\.rawValue)))")
+        }
+        if let urgencies = condition.urgency, !urgencies.contains(request.need.urgency) {
+            return (false, "urgency \(request.need.urgency.rawValue) is not \(Self.list(urgencies.map(\.rawValue)))")
+        }
+        if let severities = condition.severity, !severities.contains(request.need.severity) {
+            return (false, "severity \(request.need.severity.rawValue) is not \(Self.list(severities.map(\.rawValue)))")
+        }
+        if let concerns = condition.concerns, !concerns.contains(where: request.need.has) {
+            return (false, "no concern among \(Self.list(concerns.map(\.rawValue)))")
+        }
+        if let ages = condition.ages {
+            guard let age = request.client.ageYears else {
+                return (false, "age unknown; the rule needs ages \(ages)")
+            }
+            if !ages.contains(age) {
+                return (false, "age \(age) is outside \(ages)")
+            }
+        }
+        if let hasSchool = condition.hasSchool, hasSchool != (request.client.schoolId != nil) {
+            return (false, hasSchool ? "the client names no school" : "the client names a school")
+        }
+        if let alternatives = condition.anyOf {
+            var reasons: [String] = []
+            for alternative in alternatives {
+                let (holds, why) = self.evaluate(alternative, request)
+                if holds { return (true, "holds") }
+                reasons.append(why)
+            }
+            return (false, "no alternative holds: " + reasons.joined(separator: "; "))
+        }
+        return (true, "holds")
+    }
+
+    static func target(of rule: Rule, age: Int?) -> (unitType: UnitType, sla: String?)? {
+        if let unitType = rule.unitType {
+            return (unitType, rule.sla)
+        }
+        guard let age else { return nil }
+        for branch in rule.byAge ?? [] where branch.ages.contains(age) {
+            return (branch.unitType, branch.sla ?? rule.sla)
+        }
+        return nil
+    }
+
+    private static func list(_ items: [String]) -> String {
+        items.count == 1 ? items[0] : "one of " + items.joined(separator: ", ")
+    }
+
+    static func ageText(_ age: Int?) -> String {
+        age.map { "age \($0)" } ?? "an unknown age"
+    }
+}

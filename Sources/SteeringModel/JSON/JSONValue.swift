@@ -1,0 +1,72 @@
+/// A parsed JSON value.
+///
+/// Objects keep their members in document order; the parser rejects duplicate keys, so lookups by key are
+/// unambiguous. Numbers keep their source text so that integers are never rounded through `Double`.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// A short name of the value's JSON type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .number: "number"
+        case .string: "string"
+        case .array: "array"
+        case .object: "object"
+        }
+    }
+}
+
+/// A JSON number as written in the document.
+public struct JSONNumber: Sendable, Equatable {
+    /// The number's source text, e.g. `"12"` or `"1.5e3"`.
+    public let text: String
+
+    public init(text: String) {
+        self.text = text
+    }
+
+    /// The value as an integer, or `nil` when it has a fraction or exponent or does not fit.
+    public var integer: Int? {
+        Int(self.text)
+    }
+
+    public var double: Double? {
+        Double(self.text)
+    }
+}
+
+/// A JSON object: members in document order, with unique keys.
+public struct JSONObject: Sendable, Equatable {
+    public private(set) var members: [(key: String, value: JSONValue)]
+
+    public init(_ members: [(key: String, value: JSONValue)] = []) {
+        self.members = members
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        for member in self.members where member.key == key {
+            return member.value
+        }
+        return nil
+    }
+
+    public var keys: [String] {
+        self.members.map(\.key)
+    }
+
+    mutating func append(key: String, value: JSONValue) {
+        self.members.append((key, value))
+    }
+
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `referral-router` command line.
+@main
+struct ReferralRouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "referral-router",
+        abstract: "Routes referrals for child and family services by the low-threshold client-steering model.",
+        subcommands: [RouteCommand.self, CheckConfigCommand.self],
+        defaultSubcommand: nil
+    )
+}
