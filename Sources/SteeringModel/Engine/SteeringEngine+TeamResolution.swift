@@ -43,7 +43,7 @@ extension SteeringEngine {
         loads: [String: Int],
         trace: inout [Decision.TraceEntry]
     ) -> ResolvedOwner {
-        let region = location.region
+        var region = location.region
         let age = request.client.ageYears
         let language = request.client.language
         var area: String?
@@ -82,6 +82,8 @@ extension SteeringEngine {
                     region, because: "school \(schoolId) is not configured in any region", language: language,
                     trace: &trace)
             }
+            // The school decides, even when the client's home municipality is in another region.
+            region = school.region
             candidates = school.region.teams(of: .schoolWelfare).filter { $0.id == school.school.team }
             basis = "school \(schoolId) → its student-welfare team"
         case .triage:

@@ -1,0 +1,98 @@
+import Foundation
+import ReferralRouter
+import SteeringModel
+import Testing
+
+/// A small deterministic generator (SplitMix64), so failures reproduce from the seed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Generates valid requests across the whole input space of the shipped configuration.
+enum RequestGenerator {
+    static let municipalities = ["398", "111", "098", "016", "081", "142", "316", "560", "576", "781", "257", "091", nil]
+    static let postalCodes = ["15100", "15140", "15210", "15330", "15560", "15610", "15850", "15990", "02400", nil]
+    static let schools = [
+        "ph-school-jalkaranta", "ph-school-kivimaa", "ph-school-heinola", "lu-school-winellska", "ph-school-unknown", nil,
+        nil, nil,
+    ]
+    static let languages = ["fi", "fi", "fi", "sv", "sv", "en", nil]
+    static let teams = ["ph-fc-heinola", "lu-fc-sv", "ph-sw-east", "unknown-team", nil]
+
+    static func request(_ index: Int, using rng: inout SeededGenerator) -> RequestSpec {
+        var spec = RequestSpec()
+        spec.id = "gen-\(index)"
+        spec.type = Int.random(in: 0..<5, using: &rng) == 0 ? "consultation" : "referral"
+        spec.age = Int.random(in: 0...25, using: &rng)
+        spec.municipality = Self.municipalities.randomElement(using: &rng)!
+        spec.postalCode = Self.postalCodes.randomElement(using: &rng)!
+        spec.language = Self.languages.randomElement(using: &rng)!
+        spec.school = Self.schools.randomElement(using: &rng)!
+        let count = Int.random(in: 1...3, using: &rng)
+        spec.concerns = Array(Concern.allCases.shuffled(using: &rng).prefix(count).map(\.rawValue))
+        spec.urgency = Urgency.allCases.randomElement(using: &rng)!.rawValue
+        spec.severity = Severity.allCases.randomElement(using: &rng)!.rawValue
+        if spec.type == "consultation" {
+            spec.caseOwnerTeam = Self.teams.randomElement(using: &rng)!
+            if Bool.random(using: &rng) {
+                spec.ref = nil
+                spec.age = Bool.random(using: &rng) ? nil : spec.age
+            }
+            if Int.random(in: 0..<3, using: &rng) == 0 {
+                spec.requestedUnitType =
+                    [UnitType.childPsychiatry, .adolescentPsychiatry, .otCentre, .familyViolence, .neuropsychiatricTeam]
+                    .randomElement(using: &rng)!.rawValue
+            }
+        }
+        return spec
+    }
+}
+
+@Suite("Steering properties over generated requests")
+struct SteeringPropertyTests {
+    @Test(arguments: [1 as UInt64, 2, 3, 4])
+    func everyValidRequestGetsExactlyOneOwnerDeterministically(seed: UInt64) throws {
+        let table = ShippedConfiguration.configuration.table
+        let engine = SteeringEngine(table: table)
+        var rng = SeededGenerator(seed: seed)
+        var owners: [UnitType: Int] = [:]
+        for index in 0..<2500 {
+            let spec = RequestGenerator.request(index, using: &rng)
+            let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+            let loads = ["ph-youth-lahti-a": Int.random(in: 0...60, using: &rng), "lu-fc-sv": Int.random(in: 0...30, using: &rng)]
+            let decision = engine.decide(request, loads: loads)
+            // Exactly one owner, and it is a configured team of the decided unit type.
+            let team = try #require(table.team(id: decision.owner.teamId), "owner \(decision.owner.teamId) must exist")
+            #expect(team.team.unitType == decision.owner.unitType)
+            #expect(decision.owner.level == decision.owner.unitType.level)
+            #expect(decision.owner.regionId == team.region.id)
+            if request.type == .referral {
+                // One owner rule matched (FIRST), the owner is never a consultation target, no unit twice.
+                #expect(decision.trace.filter { $0.kind == .owner && $0.matched }.count == 1)
+                #expect(!decision.consultations.contains { $0.unitType == decision.owner.unitType })
+                #expect(Set(decision.consultations.map(\.unitType)).count == decision.consultations.count)
+                #expect(decision.slaPolicy != nil)
+            } else {
+                #expect(decision.consultations.count == 1)
+                #expect(decision.consultations.first?.teamId == decision.owner.teamId)
+            }
+            // Same input and configuration: same decision.
+            #expect(engine.decide(request, loads: loads) == decision)
+            owners[decision.owner.unitType, default: 0] += 1
+        }
+        // The generator reaches every kind of owner, so the properties are exercised broadly.
+        #expect(owners.count >= 10)
+    }
+}

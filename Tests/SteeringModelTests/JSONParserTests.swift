@@ -1,0 +1,132 @@
+import Foundation
+import SteeringModel
+import Testing
+
+@Suite struct JSONParserTests {
+    @Test func parsesNestedDocumentsInOrder() throws {
+        let value = try JSONParser.parse(Array(#" {"b": [1, -2.5e3, true, null], "a": "x\u00e4\n"} "#.utf8)).get()
+        guard case .object(let object) = value else {
+            Issue.record("expected an object")
+            return
+        }
+        #expect(object.keys == ["b", "a"])
+        #expect(object["a"] == .string("xä\n"))
+        #expect(object["b"] == .array([.number(JSONNumber(text: "1")), .number(JSONNumber(text: "-2.5e3")), .bool(true), .null]))
+    }
+
+    @Test func decodesSurrogatePairsAndMultiByteUTF8() throws {
+        let value = try JSONParser.parse(Array(#"["\ud83d\ude00", "Kärkölä 😀"]"#.utf8)).get()
+        #expect(value == .array([.string("😀"), .string("Kärkölä 😀")]))
+    }
+
+    static let malformed: [(String, JSONParser.Failure.Kind)] = [
+        ("", .syntax), ("{", .syntax), ("{\"a\":}", .syntax), ("[1,]", .syntax), ("{\"a\":1,}", .syntax),
+        ("01", .syntax), ("1.", .syntax), ("-", .syntax), ("tru", .syntax), ("\"abc", .syntax), ("\"\\x\"", .syntax),
+        ("{} {}", .syntax), ("\"a\u{01}\"", .syntax), ("{\"a\":1,\"a\":2}", .duplicateKey), ("\"\\ud800\"", .invalidUTF8),
+        ("\"\\udc00x\"", .invalidUTF8), ("[\"\\ud83dx\"]", .invalidUTF8),
+    ]
+
+    @Test(arguments: Self.malformed)
+    func rejectsMalformedDocuments(text: String, kind: JSONParser.Failure.Kind) {
+        guard case .failure(let failure) = JSONParser.parse(Array(text.utf8)) else {
+            Issue.record("\(text) must not parse")
+            return
+        }
+        #expect(failure.kind == kind)
+    }
+
+    @Test(arguments: [[0x22, 0xC3, 0x22], [0x22, 0xE2, 0x82, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], [0x22, 0xFF, 0x22]] as [[UInt8]])
+    func rejectsInvalidUTF8(bytes: [UInt8]) {
+        guard case .failure(let failure) = JSONParser.parse(bytes) else {
+            Issue.record("invalid UTF-8 must not parse")
+            return
+        }
+        #expect(failure.kind == .invalidUTF8)
+    }
+
+    @Test func boundsNestingDepth() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        guard case .failure(let failure) = JSONParser.parse(Array(deep.utf8)) else {
+            Issue.record("deep nesting must be rejected")
+            return
+        }
+        #expect(failure.kind == .tooDeeplyNested)
+        let fine = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
+        #expect((try? JSONParser.parse(Array(fine.utf8)).get()) != nil)
+    }
+
+    @Test func writerRoundTripsThroughParser() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("text", "quote \" backslash \\ newline \n tab \t bell \u{07} ä")
+        writer.field("n", 42)
+        writer.key("list")
+        writer.beginArray()
+        writer.value(true)
+        writer.null()
+        writer.beginObject()
+        writer.endObject()
+        writer.endArray()
+        writer.endObject()
+        let parsed = try JSONParser.parse(writer.bytes).get()
+        guard case .object(let object) = parsed else {
+            Issue.record("expected an object")
+            return
+        }
+        #expect(object["text"] == .string("quote \" backslash \\ newline \n tab \t bell \u{07} ä"))
+        #expect(object["n"] == .number(JSONNumber(text: "42")))
+        #expect(object["list"] == .array([.bool(true), .null, .object(JSONObject())]))
+    }
+}
+
+@Suite struct RFC3339Tests {
+    @Test(arguments: [
+        ("2026-11-16T09:30:00+02:00", 1_794_814_200.0),
+        ("2026-11-16T07:30:00Z", 1_794_814_200.0),
+        ("2026-11-16t07:30:00.250z", 1_794_814_200.25),
+        ("2024-02-29T23:59:59-05:30", 1_709_270_999.0),
+    ])
+    func parses(text: String, seconds: Double) throws {
+        let date = try #require(RFC3339.parse(text))
+        #expect(date.timeIntervalSince1970 == seconds)
+    }
+
+    @Test(arguments: [
+        "2026-11-16T09:30:00", "2026-11-16 09:30:00Z", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+        "2026-11-16T24:00:00Z", "2026-11-16T09:30:00+2:00", "yesterday", "2026-11-16T09:30:00.Z",
+    ])
+    func rejects(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test func formatsWithOffset() {
+        #expect(RFC3339.format(epochMilliseconds: 1_794_814_200_000, offsetSeconds: 7200) == "2026-11-16T09:30:00.000+02:00")
+        #expect(RFC3339.format(epochMilliseconds: 1_794_814_200_123, offsetSeconds: 0) == "2026-11-16T07:30:00.123Z")
+    }
+}
+
+@Suite struct SHA256Tests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        ),
+    ])
+    func knownVectors(input: String, digest: String) {
+        #expect(SHA256.hex(Array(input.utf8)) == digest)
+    }
+}
+
+@Suite struct PersonalIdentityCodeTests {
+    @Test(arguments: ["131052-308T", "010101A123N", "xx131052-308Tyy", "131052-308t"])
+    func recognisesValidCodes(text: String) {
+        #expect(PersonalIdentityCode.looksLikeOne(text))
+    }
+
+    @Test(arguments: ["131052-308U", "pseud-001", "131052Z308T", "c-4f9a2b", ""])
+    func acceptsPseudonyms(text: String) {
+        #expect(!PersonalIdentityCode.looksLikeOne(text))
+    }
+}
