@@ -1,0 +1,35 @@
+import struct Foundation.Date
+import struct Foundation.TimeZone
+
+/// RFC 3339 timestamps with the local UTC offset of a zone, e.g. `2025-04-28T23:59:59.999+03:00`.
+///
+/// Due times are shown in local time so that a reader sees the due date itself; the offset makes the text an
+/// exact instant.
+public enum LocalRFC3339 {
+    /// Formats `instant` at the UTC offset `timeZone` has at that instant, with milliseconds.
+    public static func format(_ instant: Date, in timeZone: TimeZone = .helsinki) -> String {
+        format(epochMilliseconds: instant.epochMilliseconds, in: timeZone)
+    }
+
+    /// Formats an instant given in milliseconds since 1970-01-01T00:00:00Z.
+    public static func format(epochMilliseconds: Int64, in timeZone: TimeZone = .helsinki) -> String {
+        let wholeSeconds = epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(wholeSeconds)))
+        let local = epochMilliseconds + Int64(offset) * 1000
+        let millisecondsOfDay = Int(((local % 86_400_000) + 86_400_000) % 86_400_000)
+        let date = CivilDate(daysSinceEpoch: Int((local - Int64(millisecondsOfDay)) / 86_400_000))
+        var text = date.description + "T"
+        text += CivilDate.pad(millisecondsOfDay / 3_600_000, 2) + ":"
+        text += CivilDate.pad(millisecondsOfDay / 60_000 % 60, 2) + ":"
+        text += CivilDate.pad(millisecondsOfDay / 1000 % 60, 2) + "."
+        text += CivilDate.pad(millisecondsOfDay % 1000, 3)
+        if offset == 0 {
+            text += "Z"
+        } else {
+            let magnitude = abs(offset)
+            text += (offset < 0 ? "-" : "+") + CivilDate.pad(magnitude / 3600, 2) + ":"
+            text += CivilDate.pad(magnitude / 60 % 60, 2)
+        }
+        return text
+    }
+}

@@ -1,0 +1,128 @@
+import struct Foundation.Date
+
+/// A computed due time with both the raw and the rolled date and an explanation.
+///
+/// Day-based deadlines are due at the end of the local day: ``dueAt`` is `23:59:59.999` local time of
+/// ``dueDate`` (see ``CivilDate/endOfDay(in:)``). A milestone reached at or before ``dueAt`` is met in time; it
+/// is breached from the next millisecond on, which is the next local midnight for day-based deadlines.
+public struct Deadline: Sendable, Hashable, Codable {
+    /// The span counted.
+    public var span: DeadlineSpan
+    /// The instant counting starts from (the receipt or the starting status update).
+    public var start: Date
+    /// The local date of ``start``; it is not counted (Act 150/1930 2 §).
+    public var startDate: CivilDate
+    /// The date the count ends on, before any roll.
+    public var rawDate: CivilDate
+    /// ``rawDate`` moved to the next day on which a deadline may end (Act 150/1930 5 §); equal when no move.
+    public var rolledDate: CivilDate
+    /// Whether the policy applies the roll: when `false` the raw date is the target (health-care guarantees).
+    public var rollApplied: Bool
+    /// The instant at which the raw date ends (or, for clock hours, the exact due instant).
+    public var rawDueAt: Date
+    /// The target instant: the end of ``dueDate``, or the exact instant for clock hours.
+    public var dueAt: Date
+    /// How the due time was found.
+    public var explanation: Explanation
+
+    public init(
+        span: DeadlineSpan,
+        start: Date,
+        startDate: CivilDate,
+        rawDate: CivilDate,
+        rolledDate: CivilDate,
+        rollApplied: Bool,
+        rawDueAt: Date,
+        dueAt: Date,
+        explanation: Explanation
+    ) {
+        self.span = span
+        self.start = start
+        self.startDate = startDate
+        self.rawDate = rawDate
+        self.rolledDate = rolledDate
+        self.rollApplied = rollApplied
+        self.rawDueAt = rawDueAt
+        self.dueAt = dueAt
+        self.explanation = explanation
+    }
+
+    /// The target date: ``rolledDate`` when the roll applies, else ``rawDate``.
+    public var dueDate: CivilDate {
+        self.rollApplied ? self.rolledDate : self.rawDate
+    }
+
+    /// Whether the raw date had to move.
+    public var wasRolled: Bool {
+        self.rawDate != self.rolledDate
+    }
+
+    /// ``dueAt`` in milliseconds since 1970-01-01T00:00:00Z.
+    public var dueAtMilliseconds: Int64 {
+        self.dueAt.epochMilliseconds
+    }
+}
+
+extension Deadline {
+    /// A day passed over while counting or rolling, and why.
+    public struct SkippedDay: Sendable, Hashable, Codable, CustomStringConvertible {
+        public var date: CivilDate
+        public var reason: NonWorkingReason
+
+        public init(date: CivilDate, reason: NonWorkingReason) {
+            self.date = date
+            self.reason = reason
+        }
+
+        /// `2025-04-18 Good Friday (pitkäperjantai)`, `2025-04-19 Saturday`.
+        public var description: String {
+            "\(self.date) \(self.reason)"
+        }
+    }
+
+    /// Why a deadline is due when it is: the rule, the calendar and the days skipped.
+    public struct Explanation: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// The counting rule in words, with its source.
+        public var rule: String
+        /// The identifier of the calendar used, e.g. `fi-national` or `school/lahti`.
+        public var calendar: String
+        /// `true` when a school calendar was wanted but none applied, so national working days were counted.
+        public var calendarFellBack: Bool
+        /// Days inside the count that were not counted.
+        public var skippedDays: [SkippedDay]
+        /// Days the deadline moved past because it may not end on them (Act 150/1930 5 §).
+        public var rolledPast: [SkippedDay]
+        /// Anything else a reader needs: why the calendar fell back, a roll not applied, a count that left the
+        /// configured school years.
+        public var notes: [String]
+
+        public init(
+            rule: String,
+            calendar: String,
+            calendarFellBack: Bool = false,
+            skippedDays: [SkippedDay] = [],
+            rolledPast: [SkippedDay] = [],
+            notes: [String] = []
+        ) {
+            self.rule = rule
+            self.calendar = calendar
+            self.calendarFellBack = calendarFellBack
+            self.skippedDays = skippedDays
+            self.rolledPast = rolledPast
+            self.notes = notes
+        }
+
+        /// The explanation as one paragraph.
+        public var description: String {
+            var parts = ["\(self.rule) [calendar \(self.calendar)]"]
+            if !self.skippedDays.isEmpty {
+                parts.append("not counted: " + self.skippedDays.map(\.description).joined(separator: ", "))
+            }
+            if !self.rolledPast.isEmpty {
+                parts.append("moved past: " + self.rolledPast.map(\.description).joined(separator: ", "))
+            }
+            parts += self.notes
+            return parts.joined(separator: "; ")
+        }
+    }
+}

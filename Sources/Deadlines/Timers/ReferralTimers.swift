@@ -1,0 +1,306 @@
+import struct Foundation.Date
+import typealias Foundation.TimeInterval
+
+/// The SLA timers of one referral: a pure state machine, persisted as a value (Codable) and tested as one.
+///
+/// Events are the methods' names; each returns an action telling the caller what to publish:
+/// - ``start(policy:urgency:variantIds:teamId:at:calculator:)`` when the referral is assigned: every milestone
+///   that starts with the policy begins to run (`started`); milestones that start on a later status wait.
+/// - ``clockAdvanced(to:lateTolerance:)`` when the scheduler wakes (at ``nextWakeUp``): due `warning`s and
+///   `breached` fire, once each, in the order they fell due. After downtime they fire when the router is back,
+///   with `lateBy`.
+/// - ``statusReceived(_:at:teamId:calculator:)`` for each status update: `met` for the milestones it meets,
+///   `started` for the milestones it starts, `cancelled` for every open one on `closed` or `withdrawn`.
+/// - ``reassigned(to:)``: the clock never resets; later events name the new team.
+///
+/// Decisions recorded here:
+/// - A milestone met after its breach is recorded as `met` with `lateBy` (how long after `dueAt`); the
+///   `breached` event already published stands.
+/// - A milestone met before its start status arrived (a service started before the need was recorded as
+///   established, say) becomes `met` silently: it never ran, so it publishes nothing and never starts.
+/// - A waiting milestone is cancelled silently by `closed` or `withdrawn` (no `started` was ever published).
+/// - Status updates do not fire warnings or breaches; feed pending status updates before advancing the clock
+///   after downtime, so that a milestone met while the router was down is not breached first.
+public struct ReferralTimers: Sendable, Hashable, Codable {
+    /// What ``start(policy:urgency:variantIds:teamId:at:calculator:)`` did.
+    public enum StartAction: Sendable, Hashable {
+        /// Publish `events` (one `started` per running milestone); `deadlines` explain each due time.
+        case started(events: [SLAEvent], deadlines: [MilestoneDeadline])
+        /// The timers were started before (a replayed assignment): nothing changes.
+        case alreadyStarted
+    }
+
+    /// What ``statusReceived(_:at:teamId:calculator:)`` did.
+    public enum StatusReceivedAction: Sendable, Hashable {
+        /// Publish these `met`, `started` and `cancelled` events; `deadlines` explain milestones started now.
+        /// The lists are empty when only a waiting milestone changed (met or cancelled before it started).
+        case publish(events: [SLAEvent], deadlines: [MilestoneDeadline])
+        /// A `reassigned` update named a new owner.
+        case ownerChanged(previous: String, current: String)
+        /// Nothing changed: no open milestone is met, started or cancelled by the status.
+        case noEffect
+        /// The timers were never started; the status cannot be applied.
+        case notStarted
+    }
+
+    /// What ``clockAdvanced(to:lateTolerance:)`` did.
+    public enum ClockAdvancedAction: Sendable, Hashable {
+        /// Publish these `warning` and `breached` events, in the order they fell due.
+        case publish([SLAEvent])
+        /// Nothing fell due.
+        case nothingDue
+    }
+
+    /// What ``reassigned(to:)`` did.
+    public enum ReassignedAction: Sendable, Hashable {
+        /// The owner changed; the deadlines stay as they were.
+        case ownerChanged(previous: String, current: String)
+        /// The team already owns the case.
+        case unchanged
+        /// The timers were never started.
+        case notStarted
+    }
+
+    /// A due time computed for a milestone, with its explanation.
+    public struct MilestoneDeadline: Sendable, Hashable {
+        public var timerId: String
+        public var milestone: String
+        public var deadline: Deadline
+    }
+
+    public let referralId: String
+    /// The policy, once started.
+    public private(set) var policyId: String?
+    /// The owning team, once started; changed by reassignment.
+    public private(set) var teamId: String?
+    /// One timer per milestone, in policy order.
+    public private(set) var timers: [MilestoneTimer]
+
+    /// Timers for `referralId`, not yet started.
+    public init(referralId: String) {
+        self.referralId = referralId
+        self.policyId = nil
+        self.teamId = nil
+        self.timers = []
+    }
+
+    /// Whether ``start(policy:urgency:variantIds:teamId:at:calculator:)`` has run.
+    public var isStarted: Bool {
+        self.policyId != nil
+    }
+
+    /// Whether every timer is met or cancelled, so the state can be dropped.
+    public var isFinished: Bool {
+        self.isStarted && !self.timers.contains { $0.state.isOpen }
+    }
+
+    /// The earliest instant at which a pending warning or breach fires; `nil` when none is pending.
+    public var nextWakeUp: Date? {
+        self.timers.lazy.compactMap(\.nextFiringMilliseconds).min().map { Date(epochMilliseconds: $0) }
+    }
+
+    /// The referral was assigned: start the policy's timers.
+    ///
+    /// - Parameters:
+    ///   - policy: the SLA policy of the decision.
+    ///   - urgency: the request's urgency, selecting urgency variants.
+    ///   - variantIds: variants selected by name.
+    ///   - teamId: the owning team.
+    ///   - at: the instant the policy starts from (the receipt of the request).
+    ///   - calculator: the calendars of the referral's municipality and school.
+    /// - Throws: ``DeadlineError`` when a due time cannot be computed; the state is then unchanged.
+    public mutating func start(
+        policy: SLAPolicy,
+        urgency: String? = nil,
+        variantIds: Set<String> = [],
+        teamId: String,
+        at: Date,
+        calculator: DeadlineCalculator
+    ) throws(DeadlineError) -> StartAction {
+        guard !self.isStarted else { return .alreadyStarted }
+        var timers = policy.effectiveMilestones(urgency: urgency, variantIds: variantIds).map {
+            MilestoneTimer(milestone: $0, defaultThresholds: policy.warningThresholds)
+        }
+        var events: [SLAEvent] = []
+        var deadlines: [MilestoneDeadline] = []
+        for index in timers.indices where timers[index].startsOn == nil {
+            let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
+            deadlines.append(self.milestoneDeadline(timers[index], deadline))
+            events.append(
+                self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at)
+            )
+        }
+        self.policyId = policy.id
+        self.teamId = teamId
+        self.timers = timers
+        return .started(events: events, deadlines: deadlines)
+    }
+
+    /// A status update arrived for the referral.
+    ///
+    /// - Parameters:
+    ///   - status: the reported status.
+    ///   - at: when it happened (the update's `at`).
+    ///   - teamId: for `reassigned`, the new owner; ignored otherwise.
+    ///   - calculator: the calendars, for milestones the status starts.
+    /// - Throws: ``DeadlineError`` when a milestone the status starts cannot be computed; the state is then
+    ///   unchanged.
+    public mutating func statusReceived(
+        _ status: ReferralStatus,
+        at: Date,
+        teamId: String? = nil,
+        calculator: DeadlineCalculator
+    ) throws(DeadlineError) -> StatusReceivedAction {
+        guard let policyId = self.policyId, let owner = self.teamId else { return .notStarted }
+        if status == .reassigned {
+            guard let teamId, case .ownerChanged(let previous, let current) = self.reassigned(to: teamId) else {
+                return .noEffect
+            }
+            return .ownerChanged(previous: previous, current: current)
+        }
+        var timers = self.timers
+        var events: [SLAEvent] = []
+        var deadlines: [MilestoneDeadline] = []
+        for index in timers.indices where timers[index].state.isOpen {
+            let timer = timers[index]
+            if status.cancelsOpenTimers {
+                timers[index].state = .cancelled
+                if timer.state != .waiting {
+                    events.append(
+                        self.event(.cancelled, timer, policyId: policyId, teamId: owner, at: at, status: status)
+                    )
+                }
+            } else if timer.state == .waiting {
+                if timer.metBy.contains(status) {
+                    timers[index].state = .met
+                } else if timer.startsOn == status {
+                    let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
+                    deadlines.append(self.milestoneDeadline(timers[index], deadline))
+                    events.append(self.event(.started, timers[index], policyId: policyId, teamId: owner, at: at))
+                }
+            } else if timer.metBy.contains(status) {
+                timers[index].state = .met
+                let late = at.epochMilliseconds - timer.dueMilliseconds
+                events.append(
+                    self.event(
+                        .met,
+                        timer,
+                        policyId: policyId,
+                        teamId: owner,
+                        at: at,
+                        lateBy: late > 0 ? Double(late) / 1000 : nil,
+                        status: status
+                    )
+                )
+            }
+        }
+        guard timers != self.timers else { return .noEffect }
+        self.timers = timers
+        return .publish(events: events, deadlines: deadlines)
+    }
+
+    /// The wall clock reached `now`: fire every warning and breach due by then, each once.
+    ///
+    /// - Parameters:
+    ///   - now: the current instant.
+    ///   - lateTolerance: a warning or breach firing more than this many seconds after its instant carries
+    ///     `lateBy` (default 60 s, so a scheduler's ordinary jitter does not mark events late).
+    public mutating func clockAdvanced(to now: Date, lateTolerance: TimeInterval = 60) -> ClockAdvancedAction {
+        guard let policyId = self.policyId, let owner = self.teamId else { return .nothingDue }
+        let nowMilliseconds = now.epochMilliseconds
+        let toleranceMilliseconds = Int64((lateTolerance * 1000).rounded())
+        func lateBy(_ scheduled: Int64) -> TimeInterval? {
+            let late = nowMilliseconds - scheduled
+            return late > toleranceMilliseconds ? Double(late) / 1000 : nil
+        }
+        var fired: [(scheduled: Int64, event: SLAEvent)] = []
+        for index in self.timers.indices where self.timers[index].state == .running {
+            while Int(self.timers[index].warningsFired) < self.timers[index].thresholds.count {
+                let threshold = Int(self.timers[index].warningsFired)
+                let scheduled = self.timers[index].warningMilliseconds(at: threshold)
+                guard scheduled <= nowMilliseconds else { break }
+                self.timers[index].warningsFired += 1
+                let event = self.event(
+                    .warning,
+                    self.timers[index],
+                    policyId: policyId,
+                    teamId: owner,
+                    at: now,
+                    threshold: self.timers[index].thresholds.fraction(at: threshold),
+                    lateBy: lateBy(scheduled)
+                )
+                fired.append((scheduled, event))
+            }
+            let breach = self.timers[index].breachMilliseconds
+            if breach <= nowMilliseconds {
+                self.timers[index].state = .breached
+                let event = self.event(
+                    .breached,
+                    self.timers[index],
+                    policyId: policyId,
+                    teamId: owner,
+                    at: now,
+                    lateBy: lateBy(breach)
+                )
+                fired.append((breach, event))
+            }
+        }
+        guard !fired.isEmpty else { return .nothingDue }
+        // A stable sort keeps policy order between events due at the same instant.
+        let ordered = fired.enumerated().sorted {
+            ($0.element.scheduled, $0.offset) < ($1.element.scheduled, $1.offset)
+        }
+        return .publish(ordered.map(\.element.event))
+    }
+
+    /// The case was handed to `teamId`. The deadlines stay; later events name the new team.
+    public mutating func reassigned(to teamId: String) -> ReassignedAction {
+        guard let previous = self.teamId else { return .notStarted }
+        guard previous != teamId else { return .unchanged }
+        self.teamId = teamId
+        return .ownerChanged(previous: previous, current: teamId)
+    }
+
+    /// Computes the timer's deadline from `start` and sets it running.
+    private static func run(
+        _ timer: inout MilestoneTimer,
+        from start: Date,
+        calculator: DeadlineCalculator
+    ) throws(DeadlineError) -> Deadline {
+        let deadline = try calculator.deadline(timer.span, from: start, roll: timer.roll)
+        timer.run(from: start.epochMilliseconds, due: deadline.dueAt.epochMilliseconds)
+        return deadline
+    }
+
+    private func milestoneDeadline(_ timer: MilestoneTimer, _ deadline: Deadline) -> MilestoneDeadline {
+        MilestoneDeadline(
+            timerId: MilestoneTimer.timerId(referralId: self.referralId, milestone: timer.milestone),
+            milestone: timer.milestone,
+            deadline: deadline
+        )
+    }
+
+    private func event(
+        _ kind: SLAEvent.Kind,
+        _ timer: MilestoneTimer,
+        policyId: String,
+        teamId: String,
+        at: Date,
+        threshold: Double? = nil,
+        lateBy: TimeInterval? = nil,
+        status: ReferralStatus? = nil
+    ) -> SLAEvent {
+        SLAEvent(
+            referralId: self.referralId,
+            policyId: policyId,
+            milestone: timer.milestone,
+            kind: kind,
+            dueAt: timer.dueAt,
+            at: at,
+            teamId: teamId,
+            threshold: threshold,
+            lateBy: lateBy,
+            status: status
+        )
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder until the Deadlines sources land; removed then.
