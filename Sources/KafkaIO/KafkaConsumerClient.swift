@@ -1,0 +1,171 @@
+import CRdKafka
+import Logging
+import NIOConcurrencyHelpers
+
+/// What a rebalance asks of the application, called synchronously on the thread that polls the consumer.
+public protocol KafkaRebalanceListener: AnyObject, Sendable {
+    /// Called before librdkafka takes the partitions away: finish and commit their work here.
+    func partitionsRevoked(_ partitions: [KafkaPartition])
+    /// Called before the partitions are assigned: restore their state here.
+    func partitionsAssigned(_ partitions: [KafkaPartition])
+}
+
+/// A group consumer with manual offset storing and a rebalance listener.
+///
+/// - Important: `enable.auto.offset.store` is always false: offsets are stored by the application only after
+///   every output of a record is confirmed (at-least-once). Stored offsets are committed every
+///   `auto.commit.interval.ms` and synchronously on revocation and close.
+public final class KafkaConsumerClient: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private let logger: Logger
+    private weak var listener: (any KafkaRebalanceListener)?
+    private let closed = NIOLockedValueBox(false)
+
+    public init(properties: [String: String], logger: Logger) throws(KafkaIOError) {
+        var properties = properties
+        properties["enable.auto.offset.store"] = "false"
+        properties["enable.auto.commit"] = properties["enable.auto.commit"] ?? "true"
+        properties["auto.offset.reset"] = properties["auto.offset.reset"] ?? "earliest"
+        let context = RDKafkaCallbackContext(logger: logger)
+        self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: context)
+        self.logger = logger
+        context.onRebalance = { [weak self] error, partitions in
+            guard let self, let listener = self.listener else { return }
+            if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+                listener.partitionsAssigned(partitions)
+            } else {
+                listener.partitionsRevoked(partitions)
+            }
+        }
+        rd_kafka_poll_set_consumer(self.client.pointer)
+    }
+
+    deinit {
+        self.close()
+    }
+
+    public func subscribe(_ topics: [String], listener: any KafkaRebalanceListener) throws(KafkaIOError) {
+        self.listener = listener
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics {
+            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        }
+        let error = rd_kafka_subscribe(self.client.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .consume, "subscribe")
+        }
+    }
+
+    /// Polls for one record. Blocks up to the timeout: call it from a dedicated executor.
+    ///
+    /// - Returns: a record, or `nil` on timeout or on a non-fatal error event (reported to `onError`).
+    /// - Throws: ``KafkaIOError`` for fatal consumer errors.
+    public func poll(timeoutMilliseconds: Int32, onError: (KafkaIOError) -> Void = { _ in }) throws(KafkaIOError) -> KafkaRecord? {
+        guard let message = rd_kafka_consumer_poll(self.client.pointer, timeoutMilliseconds) else {
+            return nil
+        }
+        defer { rd_kafka_message_destroy(message) }
+        let error = message.pointee.err
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if error == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                return nil
+            }
+            let failure = KafkaIOError.from(error, .consume, "consume")
+            if error == RD_KAFKA_RESP_ERR__FATAL {
+                throw failure
+            }
+            onError(failure)
+            return nil
+        }
+        let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        return KafkaRecord(copying: message, topic: topic)
+    }
+
+    /// Assigns partitions directly, outside any group (for reading a state topic), starting at the given offsets.
+    public func assign(_ partitions: [KafkaPartition], offsets: [Int64]) throws(KafkaIOError) {
+        let list = RDKafkaClient.makeList(partitions, offsets: offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_assign(self.client.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .consume, "assign")
+        }
+    }
+
+    /// The offset that means "the beginning of the partition".
+    public static let beginning: Int64 = Int64(RD_KAFKA_OFFSET_BEGINNING)
+
+    /// Stores the offset to commit for a partition: the offset of the next record to consume.
+    public func storeOffset(_ partition: KafkaPartition, nextOffset: Int64) throws(KafkaIOError) {
+        let list = RDKafkaClient.makeList([partition], offsets: [nextOffset])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_offsets_store(self.client.pointer, list)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaIOError.from(error, .consume, "store offset of \(partition)")
+        }
+        let elementError = list.pointee.elems[0].err
+        if elementError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaIOError.from(elementError, .consume, "store offset of \(partition)")
+        }
+    }
+
+    /// Commits stored offsets synchronously.
+    public func commitStored() throws(KafkaIOError) {
+        let error = rd_kafka_commit(self.client.pointer, nil, 0)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaIOError.from(error, .consume, "commit")
+        }
+    }
+
+    /// The committed offsets of partitions (`-1001` when nothing is committed).
+    public func committed(_ partitions: [KafkaPartition], timeoutMilliseconds: Int32 = 5000) throws(KafkaIOError) -> [KafkaPartition: Int64] {
+        let list = RDKafkaClient.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_committed(self.client.pointer, list, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .consume, "committed offsets")
+        }
+        var result: [KafkaPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            result[KafkaPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+        }
+        return result
+    }
+
+    public func pause(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaClient.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_pause_partitions(self.client.pointer, list)
+    }
+
+    public func resume(_ partitions: [KafkaPartition]) {
+        guard !partitions.isEmpty else { return }
+        let list = RDKafkaClient.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_resume_partitions(self.client.pointer, list)
+    }
+
+    public func watermarks(_ partition: KafkaPartition, timeoutMilliseconds: Int32 = 1000) throws(KafkaIOError) -> (low: Int64, high: Int64) {
+        try self.client.watermarks(partition, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    public func partitionCount(topic: String, timeoutMilliseconds: Int32 = 5000) throws(KafkaIOError) -> Int? {
+        try self.client.partitionCount(topic: topic, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Leaves the group (running the revocation listener) and closes the consumer. Idempotent.
+    public func close() {
+        let wasClosed = self.closed.withLockedValue { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        rd_kafka_consumer_close(self.client.pointer)
+    }
+
+    public var lastError: String? {
+        self.client.context.lastError.withLockedValue { $0 }
+    }
+}

@@ -1,0 +1,159 @@
+import CRdKafka
+import Dispatch
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+/// The outcome of one produced record, reported from the producer's poll thread.
+public struct KafkaDeliveryReport: Sendable {
+    /// The token given to ``KafkaProducerClient/produce(topic:partition:key:value:headers:timestamp:token:)``.
+    public var token: UInt64
+    public var partition: Int32
+    public var offset: Int64
+    public var error: KafkaIOError?
+}
+
+/// An idempotent producer with delivery reports, polled on a thread of its own.
+///
+/// Delivery reports arrive on that thread through `onDelivery`; it must return quickly.
+public final class KafkaProducerClient: @unchecked Sendable {
+    private let client: RDKafkaClient
+    private let logger: Logger
+    private let pollThread = NIOLockedValueBox<Bool>(false)
+    private let pollStopped = DispatchSemaphore(value: 0)
+
+    /// - Parameters:
+    ///   - properties: librdkafka properties; `enable.idempotence` and `acks` default to `true` and `all`.
+    ///   - onDelivery: called once per produced record, on the producer's poll thread.
+    public init(
+        properties: [String: String],
+        logger: Logger,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaIOError) {
+        var properties = properties
+        properties["enable.idempotence", default: "true"] = properties["enable.idempotence"] ?? "true"
+        properties["acks"] = properties["acks"] ?? "all"
+        let context = RDKafkaCallbackContext(logger: logger)
+        context.onDelivery = { token, error, partition, offset in
+            let failure: KafkaIOError? =
+                error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaIOError.from(error, .produce, "delivery failed")
+            onDelivery(KafkaDeliveryReport(token: token, partition: partition, offset: offset, error: failure))
+        }
+        self.client = try RDKafkaClient(kind: .producer, properties: properties, context: context)
+        self.logger = logger
+    }
+
+    /// Starts the thread that serves delivery reports.
+    public func startPolling() {
+        let alreadyRunning = self.pollThread.withLockedValue { running in
+            defer { running = true }
+            return running
+        }
+        guard !alreadyRunning else { return }
+        let thread = Thread { [self] in
+            while self.pollThread.withLockedValue({ $0 }) {
+                rd_kafka_poll(self.client.pointer, 50)
+            }
+            // Serve what is left.
+            rd_kafka_poll(self.client.pointer, 0)
+            self.pollStopped.signal()
+        }
+        thread.name = "kafka-producer-poll"
+        thread.start()
+    }
+
+    /// Stops the poll thread and waits for it.
+    public func stopPolling() {
+        let wasRunning = self.pollThread.withLockedValue { running in
+            defer { running = false }
+            return running
+        }
+        if wasRunning {
+            self.pollStopped.wait()
+        }
+    }
+
+    /// Enqueues a record. Never blocks for long: when librdkafka's queue is full it polls and retries.
+    ///
+    /// - Parameter partition: an explicit partition, or `nil` for the configured partitioner.
+    /// - Throws: ``KafkaIOError`` when the record cannot be enqueued (unknown topic, too large, fatal state).
+    public func produce(
+        topic: String,
+        partition: Int32?,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [KafkaHeader],
+        timestamp: Int64 = 0,
+        token: UInt64
+    ) throws(KafkaIOError) {
+        while true {
+            let headerList = rd_kafka_headers_new(headers.count)!
+            for header in headers {
+                if let bytes = header.value {
+                    _ = bytes.withUnsafeBytes { buffer in
+                        rd_kafka_header_add(headerList, header.key, -1, buffer.baseAddress, buffer.count)
+                    }
+                } else {
+                    rd_kafka_header_add(headerList, header.key, -1, nil, 0)
+                }
+            }
+            let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
+            let error: rd_kafka_resp_err_t = value.withUnsafeBytes { valueBuffer in
+                if let key {
+                    return key.withUnsafeBytes { keyBuffer in
+                        crdkafka_produce(
+                            self.client.pointer, topic, partition ?? RD_KAFKA_PARTITION_UA, keyBuffer.baseAddress,
+                            keyBuffer.count, valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
+                    }
+                }
+                return crdkafka_produce(
+                    self.client.pointer, topic, partition ?? RD_KAFKA_PARTITION_UA, nil, 0, valueBuffer.baseAddress,
+                    valueBuffer.count, headerList, timestamp, opaque)
+            }
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+                return
+            }
+            // Not enqueued: the headers are still ours.
+            rd_kafka_headers_destroy(headerList)
+            if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                rd_kafka_poll(self.client.pointer, 10)
+                continue
+            }
+            throw KafkaIOError.from(error, .produce, "produce to \(topic)")
+        }
+    }
+
+    /// Waits until every enqueued record is delivered or failed, up to the timeout.
+    ///
+    /// - Returns: `true` when nothing is left in flight.
+    @discardableResult
+    public func flush(timeoutMilliseconds: Int32) -> Bool {
+        rd_kafka_flush(self.client.pointer, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
+    }
+
+    /// Records enqueued and not yet delivered or failed.
+    public var inFlight: Int {
+        Int(rd_kafka_outq_len(self.client.pointer))
+    }
+
+    public func partitionCount(topic: String, timeoutMilliseconds: Int32 = 5000) throws(KafkaIOError) -> Int? {
+        try self.client.partitionCount(topic: topic, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    public func createTopics(_ topics: [TopicSpecification], timeoutMilliseconds: Int32 = 10_000) throws(KafkaIOError) {
+        try self.client.createTopics(topics, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The client's fatal error, if it has entered the fatal state.
+    public var fatalError: KafkaIOError? {
+        var buffer = [CChar](repeating: 0, count: 512)
+        let error = rd_kafka_fatal_error(self.client.pointer, &buffer, buffer.count)
+        guard error != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        let text = buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return KafkaIOError(.produce, "fatal producer error: \(text)", kafkaError: error.rawValue, isFatal: true)
+    }
+
+    public var lastError: String? {
+        self.client.context.lastError.withLockedValue { $0 }
+    }
+}

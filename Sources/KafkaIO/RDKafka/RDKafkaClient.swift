@@ -1,0 +1,230 @@
+import CRdKafka
+import Logging
+import NIOConcurrencyHelpers
+
+/// What librdkafka callbacks need from Swift, reached through the handle's opaque pointer.
+///
+/// Lifetime: the ``RDKafkaClient`` that owns the `rd_kafka_t` holds this object strongly and destroys the handle
+/// in `deinit` before releasing it, so the unretained pointer given to librdkafka is valid for every callback.
+final class RDKafkaCallbackContext: @unchecked Sendable {
+    let logger: Logger
+    /// Set once before the handle is created and never changed afterwards.
+    var onDelivery: (@Sendable (UInt64, rd_kafka_resp_err_t, Int32, Int64) -> Void)?
+    var onRebalance: ((rd_kafka_resp_err_t, [KafkaPartition]) -> Void)?
+    let lastError = NIOLockedValueBox<String?>(nil)
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+}
+
+/// Owns one `rd_kafka_t` and the configuration it was made from.
+final class RDKafkaClient: @unchecked Sendable {
+    enum Kind {
+        case producer
+        case consumer
+    }
+
+    let pointer: OpaquePointer
+    let context: RDKafkaCallbackContext
+    let kind: Kind
+
+    /// Creates a client.
+    ///
+    /// - Important: `rd_kafka_new` takes ownership of the configuration only on success; on failure it is
+    ///   destroyed here.
+    init(kind: Kind, properties: [String: String], context: RDKafkaCallbackContext) throws(KafkaIOError) {
+        guard let conf = rd_kafka_conf_new() else {
+            throw KafkaIOError(.configuration, "rd_kafka_conf_new failed")
+        }
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            let result = rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count)
+            guard result == RD_KAFKA_CONF_OK else {
+                rd_kafka_conf_destroy(conf)
+                let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                throw KafkaIOError(.configuration, "librdkafka property '\(key)': \(message)")
+            }
+        }
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        rd_kafka_conf_set_log_cb(conf) { handle, level, facility, message in
+            guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
+            let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+            let text = message.map { String(cString: $0) } ?? ""
+            let facilityText = facility.map { String(cString: $0) } ?? ""
+            let logLevel: Logger.Level =
+                switch level {
+                case 0...2: .critical
+                case 3: .error
+                case 4: .warning
+                case 5, 6: .info
+                default: .debug
+                }
+            context.logger.log(level: logLevel, "librdkafka: \(text)", metadata: [LoggingKeys.kafkaFacility: "\(facilityText)"])
+        }
+        rd_kafka_conf_set_error_cb(conf) { _, error, reason, opaque in
+            guard let opaque else { return }
+            let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+            let text = "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(error)))): \(reason.map { String(cString: $0) } ?? "")"
+            context.lastError.withLockedValue { $0 = text }
+            context.logger.warning("Kafka client error", metadata: [LoggingKeys.error: "\(text)"])
+        }
+        if kind == .producer {
+            rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
+                guard let opaque, let message else { return }
+                let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+                let token = UInt64(UInt(bitPattern: message.pointee._private))
+                context.onDelivery?(token, message.pointee.err, message.pointee.partition, message.pointee.offset)
+            }
+        } else {
+            rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in
+                guard let handle, let opaque else { return }
+                let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+                let list = partitions.map(RDKafkaClient.partitions(from:)) ?? []
+                context.onRebalance?(error, list)
+                switch error {
+                case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                    rd_kafka_assign(handle, partitions)
+                default:
+                    rd_kafka_assign(handle, nil)
+                }
+            }
+        }
+        let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
+        guard let handle = rd_kafka_new(type, conf, &errorBuffer, errorBuffer.count) else {
+            rd_kafka_conf_destroy(conf)
+            let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            throw KafkaIOError(.client, "rd_kafka_new: \(message)")
+        }
+        self.pointer = handle
+        self.context = context
+        self.kind = kind
+    }
+
+    deinit {
+        rd_kafka_destroy(self.pointer)
+    }
+
+    static func partitions(from list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [KafkaPartition] {
+        var result: [KafkaPartition] = []
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            result.append(KafkaPartition(topic: String(cString: element.topic), partition: element.partition))
+        }
+        return result
+    }
+
+    /// Builds a partition list; the caller destroys it with `rd_kafka_topic_partition_list_destroy`.
+    static func makeList(_ partitions: [KafkaPartition], offsets: [Int64]? = nil) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(max(partitions.count, 1)))!
+        for (index, partition) in partitions.enumerated() {
+            let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
+            if let offsets {
+                element.pointee.offset = offsets[index]
+            }
+        }
+        return list
+    }
+
+    /// The number of partitions of a topic, or `nil` when the topic does not exist.
+    func partitionCount(topic: String, timeoutMilliseconds: Int32) throws(KafkaIOError) -> Int? {
+        guard let topicHandle = rd_kafka_topic_new(self.pointer, topic, nil) else {
+            throw KafkaIOError(.admin, "cannot create a topic handle for \(topic)")
+        }
+        defer { rd_kafka_topic_destroy(topicHandle) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(self.pointer, 0, topicHandle, &metadata, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaIOError.from(error, .admin, "metadata for \(topic)")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt > 0 else { return nil }
+        let topicMetadata = metadata.pointee.topics[0]
+        if topicMetadata.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || topicMetadata.partition_cnt == 0 {
+            return nil
+        }
+        guard topicMetadata.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(topicMetadata.err, .admin, "metadata for \(topic)")
+        }
+        return Int(topicMetadata.partition_cnt)
+    }
+
+    /// Low and high watermarks of a partition, asked of the broker.
+    func watermarks(_ partition: KafkaPartition, timeoutMilliseconds: Int32) throws(KafkaIOError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(
+            self.pointer, partition.topic, partition.partition, &low, &high, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .consume, "watermarks of \(partition)")
+        }
+        return (low, high)
+    }
+
+    /// Creates topics that do not exist yet; existing ones are left as they are.
+    func createTopics(_ topics: [TopicSpecification], timeoutMilliseconds: Int32) throws(KafkaIOError) {
+        guard !topics.isEmpty else { return }
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        var newTopics: [OpaquePointer?] = []
+        defer {
+            for topic in newTopics { rd_kafka_NewTopic_destroy(topic) }
+        }
+        for topic in topics {
+            guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorBuffer, errorBuffer.count) else {
+                throw KafkaIOError(.admin, "topic \(topic.name): invalid specification")
+            }
+            for (key, value) in topic.config.sorted(by: { $0.key < $1.key }) {
+                rd_kafka_NewTopic_set_config(newTopic, key, value)
+            }
+            newTopics.append(newTopic)
+        }
+        guard let queue = rd_kafka_queue_new(self.pointer) else {
+            throw KafkaIOError(.admin, "cannot create an admin result queue")
+        }
+        defer { rd_kafka_queue_destroy(queue) }
+        newTopics.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_CreateTopics(self.pointer, buffer.baseAddress, buffer.count, nil, queue)
+        }
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds) else {
+            throw KafkaIOError(.timeout, "creating topics timed out")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaIOError.from(rd_kafka_event_error(event), .admin, "creating topics")
+        }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
+        var count = 0
+        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        for index in 0..<count {
+            let error = rd_kafka_topic_result_error(results[index])
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
+                let name = String(cString: rd_kafka_topic_result_name(results[index]))
+                throw KafkaIOError.from(error, .admin, "creating topic \(name)")
+            }
+        }
+    }
+}
+
+/// A topic to create.
+public struct TopicSpecification: Sendable, Hashable {
+    public var name: String
+    public var partitions: Int
+    public var replicationFactor: Int
+    public var config: [String: String]
+
+    public init(name: String, partitions: Int, replicationFactor: Int = -1, config: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.config = config
+    }
+}
+
+/// Log metadata keys of the Kafka boundary.
+public enum LoggingKeys {
+    public static let kafkaFacility = "kafka.facility"
+    public static let kafkaTopic = "kafka.topic"
+    public static let kafkaPartition = "kafka.partition"
+    public static let kafkaOffset = "kafka.offset"
+    public static let error = "error"
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import KafkaIO
+import Logging
+import Prometheus
+import ServiceLifecycle
+import SteeringModel
+import UnixSignals
+
+/// Builds the whole service: the routing pipeline, the probe and the HTTP server, in one `ServiceGroup`.
+///
+/// The daemon, the demo and the integration tests build it the same way.
+public struct RouterApplication: Sendable {
+    public static let version = "0.1.0"
+
+    public let settings: RouterSettings
+    public let configuration: SteeringConfiguration
+    public let registry: PrometheusCollectorRegistry
+    let statistics: RouterStatistics
+    let router: RouterService
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - clock: the wall clock; tests inject their own.
+    public init(
+        settings: RouterSettings,
+        configuration: SteeringConfiguration,
+        logger: Logger,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.settings = settings
+        self.configuration = configuration
+        self.logger = logger
+        self.registry = registry
+        self.statistics = RouterStatistics(configurationVersion: configuration.version)
+        let metrics = RouterMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        self.router = try RouterService(
+            settings: settings, configuration: configuration, statistics: self.statistics, metrics: metrics,
+            logger: logger, clock: clock)
+    }
+
+    /// The HTTP application (a `Service` itself).
+    public func makeHTTPApplication() -> some ApplicationProtocol {
+        let router = StatusEndpoints.makeRouter(
+            statistics: self.statistics, registry: self.registry, version: Self.version)
+        return Application(
+            router: router,
+            configuration: .init(
+                address: .hostname(self.settings.http.host, port: self.settings.http.port), serverName: "referral-router"),
+            logger: self.logger
+        )
+    }
+
+    /// The services in dependency order; shutdown runs in reverse.
+    public func makeServiceGroup(extraServices: [any Service] = []) -> ServiceGroup {
+        let services: [any Service] = [self.makeHTTPApplication(), ProbeService(router: self.router), self.router] + extraServices
+        return ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: self.logger
+            ).withMaximumGracefulShutdownDuration(.seconds(self.settings.shutdown.gracePeriodSeconds))
+        )
+    }
+
+    /// The status document, as `/status` serves it.
+    public func statusJSON() -> [UInt8] {
+        StatusEndpoints.status(self.statistics.snapshot, version: Self.version, ready: self.statistics.isReady())
+    }
+
+    public var isReady: Bool { self.statistics.isReady() }
+}
+
+extension ServiceGroupConfiguration {
+    fileprivate func withMaximumGracefulShutdownDuration(_ duration: Duration) -> Self {
+        var copy = self
+        copy.maximumGracefulShutdownDuration = duration
+        return copy
+    }
+}
+
+/// Makes the logging system's handler from settings.
+public enum LogSetup {
+    public static func makeHandler(label: String, level: String, format: String) -> any LogHandler {
+        let logLevel = Logger.Level(rawValue: level) ?? .info
+        if format == "text" {
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = logLevel
+            return handler
+        }
+        return JSONLogHandler(label: label, level: logLevel)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Yams
+
+/// The daemon's settings: Kafka, topics, HTTP, logging, shutdown and pipeline bounds.
+///
+/// Read from a YAML file (`config/router.yaml`), then overridden by environment variables
+/// (`REFERRAL_ROUTER_<SECTION>_<KEY>` e.g. `REFERRAL_ROUTER_KAFKA_BOOTSTRAPSERVERS`), then by command-line options.
+/// Every key has a default, so an empty file is valid.
+///
+/// ## Configuration keys
+/// - `kafka.bootstrapServers` (default `localhost:9092`), `kafka.groupId` (`referral-router`),
+///   `kafka.clientId` (`referral-router`), `kafka.autoCreateTopics` (`false`), `kafka.topicPartitions` (`6`, for
+///   auto-creation), `kafka.replicationFactor` (`-1`: the broker default), `kafka.sessionTimeoutMs` (`10000`),
+///   `kafka.properties` (any librdkafka property, passed through).
+/// - `topics.requests`, `topics.status`, `topics.assignments`, `topics.consultations`, `topics.sla`,
+///   `topics.rejections`, `topics.deadletter`, `topics.state`.
+/// - `http.host` (`127.0.0.1`), `http.port` (`8080`).
+/// - `steering.directory` (`config/steering`).
+/// - `logging.level` (`info`), `logging.format` (`json` or `text`).
+/// - `shutdown.gracePeriodSeconds` (`20`).
+/// - `pipeline.maxInFlightRecords` (`5000`), `pipeline.maxRecordBytes` (`65536`).
+public struct RouterSettings: Sendable, Codable, Equatable {
+    public struct Kafka: Sendable, Codable, Equatable {
+        public var bootstrapServers: String = "localhost:9092"
+        public var groupId: String = "referral-router"
+        public var clientId: String = "referral-router"
+        public var autoCreateTopics: Bool = false
+        public var topicPartitions: Int = 6
+        public var replicationFactor: Int = -1
+        public var sessionTimeoutMs: Int = 10_000
+        public var properties: [String: String] = [:]
+
+        public init() {}
+    }
+
+    public struct Topics: Sendable, Codable, Equatable {
+        public var requests = "referrals.requests"
+        public var status = "referrals.status"
+        public var assignments = "referrals.assignments"
+        public var consultations = "referrals.consultations"
+        public var sla = "referrals.sla"
+        public var rejections = "referrals.rejections"
+        public var deadletter = "referrals.deadletter"
+        public var state = "referral-router.state"
+
+        public init() {}
+    }
+
+    public struct HTTP: Sendable, Codable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+
+        public init() {}
+    }
+
+    public struct Steering: Sendable, Codable, Equatable {
+        public var directory: String? = nil
+
+        public init() {}
+    }
+
+    public struct Logging: Sendable, Codable, Equatable {
+        public var level = "info"
+        public var format = "json"
+
+        public init() {}
+    }
+
+    public struct Shutdown: Sendable, Codable, Equatable {
+        public var gracePeriodSeconds = 20
+
+        public init() {}
+    }
+
+    public struct Pipeline: Sendable, Codable, Equatable {
+        public var maxInFlightRecords = 5000
+        public var maxRecordBytes = 65536
+
+        public init() {}
+    }
+
+    public var kafka = Kafka()
+    public var topics = Topics()
+    public var http = HTTP()
+    public var steering = Steering()
+    public var logging = Logging()
+    public var shutdown = Shutdown()
+    public var pipeline = Pipeline()
+
+    public init() {}
+
+    /// Reads settings from YAML; missing keys keep their defaults.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RouterSettings {
+        var settings = RouterSettings()
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw SettingsError("cannot read settings file \(file)")
+            }
+            do {
+                settings = try YAMLDecoder().decode(RouterSettings.self, from: text)
+            } catch {
+                throw SettingsError("invalid settings file \(file): \(error)")
+            }
+        }
+        try settings.applyEnvironment(environment)
+        return settings
+    }
+
+    /// Applies `REFERRAL_ROUTER_<SECTION>_<KEY>` variables.
+    mutating func applyEnvironment(_ environment: [String: String]) throws {
+        func value(_ section: String, _ key: String) -> String? {
+            environment["REFERRAL_ROUTER_\(section)_\(key)".uppercased()]
+        }
+        if let v = value("kafka", "bootstrapServers") { self.kafka.bootstrapServers = v }
+        if let v = value("kafka", "groupId") { self.kafka.groupId = v }
+        if let v = value("kafka", "autoCreateTopics") { self.kafka.autoCreateTopics = v == "true" }
+        if let v = value("http", "host") { self.http.host = v }
+        if let v = value("http", "port") {
+            guard let port = Int(v) else { throw SettingsError("REFERRAL_ROUTER_HTTP_PORT must be a number") }
+            self.http.port = port
+        }
+        if let v = value("steering", "directory") { self.steering.directory = v }
+        if let v = value("logging", "level") { self.logging.level = v }
+        if let v = value("logging", "format") { self.logging.format = v }
+    }
+}
+
+extension RouterSettings {
+    /// Decodes with defaults for every missing key.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.kafka = try container.decodeIfPresent(Kafka.self, forKey: .kafka) ?? Kafka()
+        self.topics = try container.decodeIfPresent(Topics.self, forKey: .topics) ?? Topics()
+        self.http = try container.decodeIfPresent(HTTP.self, forKey: .http) ?? HTTP()
+        self.steering = try container.decodeIfPresent(Steering.self, forKey: .steering) ?? Steering()
+        self.logging = try container.decodeIfPresent(Logging.self, forKey: .logging) ?? Logging()
+        self.shutdown = try container.decodeIfPresent(Shutdown.self, forKey: .shutdown) ?? Shutdown()
+        self.pipeline = try container.decodeIfPresent(Pipeline.self, forKey: .pipeline) ?? Pipeline()
+    }
+}
+
+extension RouterSettings.Kafka {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        self.bootstrapServers = try c.decodeIfPresent(String.self, forKey: .bootstrapServers) ?? d.bootstrapServers
+        self.groupId = try c.decodeIfPresent(String.self, forKey: .groupId) ?? d.groupId
+        self.clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? d.clientId
+        self.autoCreateTopics = try c.decodeIfPresent(Bool.self, forKey: .autoCreateTopics) ?? d.autoCreateTopics
+        self.topicPartitions = try c.decodeIfPresent(Int.self, forKey: .topicPartitions) ?? d.topicPartitions
+        self.replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? d.replicationFactor
+        self.sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
+        self.properties = try c.decodeIfPresent([String: String].self, forKey: .properties) ?? d.properties
+    }
+}
+
+extension RouterSettings.Topics {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Self()
+        self.requests = try c.decodeIfPresent(String.self, forKey: .requests) ?? d.requests
+        self.status = try c.decodeIfPresent(String.self, forKey: .status) ?? d.status
+        self.assignments = try c.decodeIfPresent(String.self, forKey: .assignments) ?? d.assignments
+        self.consultations = try c.decodeIfPresent(String.self, forKey: .consultations) ?? d.consultations
+        self.sla = try c.decodeIfPresent(String.self, forKey: .sla) ?? d.sla
+        self.rejections = try c.decodeIfPresent(String.self, forKey: .rejections) ?? d.rejections
+        self.deadletter = try c.decodeIfPresent(String.self, forKey: .deadletter) ?? d.deadletter
+        self.state = try c.decodeIfPresent(String.self, forKey: .state) ?? d.state
+    }
+}
+
+extension RouterSettings.HTTP {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
+        self.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+    }
+}
+
+extension RouterSettings.Logging {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.level = try c.decodeIfPresent(String.self, forKey: .level) ?? "info"
+        self.format = try c.decodeIfPresent(String.self, forKey: .format) ?? "json"
+    }
+}
+
+extension RouterSettings.Shutdown {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.gracePeriodSeconds = try c.decodeIfPresent(Int.self, forKey: .gracePeriodSeconds) ?? 20
+    }
+}
+
+extension RouterSettings.Pipeline {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.maxInFlightRecords = try c.decodeIfPresent(Int.self, forKey: .maxInFlightRecords) ?? 5000
+        self.maxRecordBytes = try c.decodeIfPresent(Int.self, forKey: .maxRecordBytes) ?? 65536
+    }
+}
+
+public struct SettingsError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,50 @@
+import CoreMetrics
+import KafkaIO
+import Metrics
+import NIOConcurrencyHelpers
+
+/// The router's Prometheus metrics, through swift-metrics. Labels carry codes and partition numbers only.
+final class RouterMetrics: Sendable {
+    let routed: Counter
+    let consultations: Counter
+    let duplicates: Counter
+    let statusUpdates: Counter
+    let brokerReachable: Gauge
+    private let factory: any MetricsFactory
+    private let deadLetterCounters = NIOLockedValueBox<[String: Counter]>([:])
+    private let lagGauges = NIOLockedValueBox<[KafkaPartition: Gauge]>([:])
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        self.routed = Counter(label: "referral_router_routed_total", factory: factory)
+        self.consultations = Counter(label: "referral_router_consultations_total", factory: factory)
+        self.duplicates = Counter(label: "referral_router_duplicates_total", factory: factory)
+        self.statusUpdates = Counter(label: "referral_router_status_updates_total", factory: factory)
+        self.brokerReachable = Gauge(label: "referral_router_broker_reachable", factory: factory)
+    }
+
+    func deadLettered(code: String) {
+        let counter = self.deadLetterCounters.withLockedValue { counters in
+            if let counter = counters[code] { return counter }
+            let counter = Counter(label: "referral_router_dead_lettered_total", dimensions: [("reason", code)], factory: self.factory)
+            counters[code] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func updateLag(_ lag: [KafkaPartition: Int64], reachable: Bool) {
+        self.brokerReachable.record(reachable ? 1 : 0)
+        for (partition, value) in lag {
+            let gauge = self.lagGauges.withLockedValue { gauges in
+                if let gauge = gauges[partition] { return gauge }
+                let gauge = Gauge(
+                    label: "referral_router_consumer_lag",
+                    dimensions: [("topic", partition.topic), ("partition", String(partition.partition))], factory: self.factory)
+                gauges[partition] = gauge
+                return gauge
+            }
+            gauge.record(value)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+import CoreMetrics
+import Foundation
+import KafkaIO
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+import SteeringModel
+
+/// The consume → validate → decide → produce loop, with at-least-once offset handling.
+///
+/// The loop runs on a dedicated executor (blocking librdkafka polls never occupy the cooperative pool). Outputs are
+/// produced asynchronously; a record's offset is stored only after the broker confirmed every one of its outputs.
+/// Rebalance callbacks run on the loop's thread: revocation flushes and commits, assignment restores the state of
+/// exactly the assigned partitions from the state topic before any of their records is processed.
+public final class RouterService: Service, KafkaRebalanceListener, CustomStringConvertible, @unchecked Sendable {
+    public var description: String { "RouterService" }
+
+    let settings: RouterSettings
+    let logger: Logger
+    let statistics: RouterStatistics
+    let metrics: RouterMetrics
+    private let consumer: KafkaConsumerClient
+    private let producer: KafkaProducerClient
+    private let tracker: OffsetTracker
+    private let processor: RecordProcessor
+    private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
+    private var paused = false
+    private var assigned: Set<KafkaPartition> = []
+
+    init(
+        settings: RouterSettings,
+        configuration: SteeringConfiguration,
+        statistics: RouterStatistics,
+        metrics: RouterMetrics,
+        logger: Logger,
+        clock: @escaping @Sendable () -> Date
+    ) throws {
+        self.settings = settings
+        self.logger = logger
+        self.statistics = statistics
+        self.metrics = metrics
+        let tracker = OffsetTracker()
+        self.tracker = tracker
+        self.producer = try KafkaProducerClient(
+            properties: Self.producerProperties(settings), logger: logger,
+            onDelivery: { report in tracker.delivered(token: report.token, error: report.error) })
+        self.consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
+        self.processor = RecordProcessor(
+            configuration: configuration, topics: settings.topics, source: "urn:referral-router:\(settings.kafka.groupId)",
+            maxRecordBytes: settings.pipeline.maxRecordBytes, clock: clock)
+    }
+
+    static func commonProperties(_ settings: RouterSettings) -> [String: String] {
+        var properties = settings.kafka.properties
+        properties["bootstrap.servers"] = settings.kafka.bootstrapServers
+        properties["client.id"] = properties["client.id"] ?? settings.kafka.clientId
+        properties["log_level"] = properties["log_level"] ?? "4"
+        return properties
+    }
+
+    static func producerProperties(_ settings: RouterSettings) -> [String: String] {
+        var properties = Self.commonProperties(settings)
+        properties["enable.idempotence"] = "true"
+        properties["acks"] = "all"
+        properties["linger.ms"] = properties["linger.ms"] ?? "5"
+        // Infinite: during a broker outage records wait (the loop pauses consumption) instead of failing.
+        properties["message.timeout.ms"] = properties["message.timeout.ms"] ?? "0"
+        return properties
+    }
+
+    static func consumerProperties(_ settings: RouterSettings) -> [String: String] {
+        var properties = Self.commonProperties(settings)
+        properties["group.id"] = settings.kafka.groupId
+        // Range assigns the same partition numbers of co-partitioned topics to the same member.
+        properties["partition.assignment.strategy"] = "range"
+        properties["session.timeout.ms"] = String(settings.kafka.sessionTimeoutMs)
+        properties["auto.commit.interval.ms"] = properties["auto.commit.interval.ms"] ?? "1000"
+        properties["isolation.level"] = properties["isolation.level"] ?? "read_committed"
+        return properties
+    }
+
+    // MARK: Start-up checks
+
+    /// Creates topics when configured to, and refuses to run unless requests, status and state are co-partitioned.
+    func checkTopology() throws {
+        let topics = self.settings.topics
+        if self.settings.kafka.autoCreateTopics {
+            let count = self.settings.kafka.topicPartitions
+            let replication = self.settings.kafka.replicationFactor
+            var specifications = [topics.requests, topics.status, topics.assignments, topics.consultations, topics.sla, topics.rejections, topics.deadletter].map {
+                TopicSpecification(name: $0, partitions: count, replicationFactor: replication)
+            }
+            specifications.append(
+                TopicSpecification(
+                    name: topics.state, partitions: count, replicationFactor: replication,
+                    config: ["cleanup.policy": "compact"]))
+            do {
+                try self.producer.createTopics(specifications)
+            } catch {
+                self.logger.warning("Creating topics failed; they may exist already", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+        var counts: [String: Int] = [:]
+        for topic in [topics.requests, topics.status, topics.state] {
+            var count: Int?
+            for attempt in 1...10 {
+                do {
+                    count = try self.producer.partitionCount(topic: topic)
+                    break
+                } catch {
+                    if attempt == 10 { throw error }
+                    Thread.sleep(forTimeInterval: 0.5)
+                }
+            }
+            guard let count else {
+                throw KafkaIOError(.topology, "topic \(topic) does not exist; create it (see README, Topics) or set kafka.autoCreateTopics")
+            }
+            counts[topic] = count
+        }
+        let requests = counts[topics.requests]!
+        for topic in [topics.status, topics.state] where counts[topic] != requests {
+            throw KafkaIOError(
+                .topology,
+                "\(topics.requests) has \(requests) partitions but \(topic) has \(counts[topic]!): they must be co-partitioned (same partition count, same key) so that a referral's status updates and state reach the instance that holds it; refusing to start"
+            )
+        }
+    }
+
+    // MARK: Run
+
+    public func run() async throws {
+        try self.checkTopology()
+        self.producer.startPolling()
+        defer { self.producer.stopPolling() }
+        try self.consumer.subscribe([self.settings.topics.requests, self.settings.topics.status], listener: self)
+        self.logger.info(
+            "Consuming",
+            metadata: ["topics": "\(self.settings.topics.requests),\(self.settings.topics.status)", "group": "\(self.settings.kafka.groupId)"])
+        try await withTaskExecutorPreference(self.executor) {
+            try await cancelWhenGracefulShutdown {
+                try self.loop()
+            }
+        }
+    }
+
+    /// The poll loop. Returns after a graceful shutdown request, having flushed and committed.
+    private func loop() throws {
+        var failure: (any Error)?
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            self.statistics.update { $0.pollLoopHeartbeat = Date() }
+            if let error = self.restoreFailure.withLockedValue({ $0 }) ?? self.tracker.failure ?? self.producer.fatalError {
+                failure = error
+                break
+            }
+            self.storeOffsets()
+            let inFlight = self.tracker.recordsInFlight
+            self.statistics.update { $0.recordsInFlight = inFlight }
+            self.applyBackpressure(inFlight: inFlight)
+            let record: KafkaRecord?
+            do {
+                record = try self.consumer.poll(timeoutMilliseconds: 100) { error in
+                    self.statistics.recordError(error.message)
+                    self.logger.warning("Consumer error", metadata: [LoggingKeys.error: "\(error.message)"])
+                }
+            } catch {
+                failure = error
+                break
+            }
+            guard let record else { continue }
+            do {
+                try self.handle(record)
+            } catch {
+                failure = error
+                break
+            }
+        }
+        self.statistics.update { $0.stopping = true }
+        self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
+        let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
+        self.storeOffsets()
+        if failure == nil {
+            do {
+                try self.consumer.commitStored()
+            } catch {
+                self.logger.warning("Final commit failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+        self.consumer.close()
+        if let failure {
+            self.statistics.recordError("\(failure)")
+            self.logger.critical("Pipeline stopped on an error; records not confirmed will be replayed on restart", metadata: [LoggingKeys.error: "\(failure)"])
+            throw failure
+        }
+        self.logger.info("Stopped cleanly", metadata: ["flushed": "\(flushed)"])
+    }
+
+    private func handle(_ record: KafkaRecord) throws {
+        let partition = KafkaPartition(topic: record.topic, partition: record.partition)
+        let result = self.processor.process(record)
+        let tokens = self.tracker.register(partition, offset: record.offset, outputs: result.outputs.count)
+        for (output, token) in zip(result.outputs, tokens) {
+            try self.producer.produce(
+                topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                headers: output.headers, token: token)
+        }
+        self.count(result.outcome)
+    }
+
+    private func count(_ outcome: RecordProcessor.Outcome) {
+        switch outcome {
+        case .routed(let consultations):
+            self.metrics.routed.increment()
+            self.metrics.consultations.increment(by: consultations)
+            self.statistics.update {
+                $0.routed += 1
+                $0.consultations += consultations
+            }
+        case .duplicate:
+            self.metrics.duplicates.increment()
+            self.statistics.update { $0.duplicates += 1 }
+        case .statusApplied:
+            self.metrics.statusUpdates.increment()
+            self.statistics.update { $0.statusUpdates += 1 }
+        case .deadLettered(let code):
+            self.metrics.deadLettered(code: code)
+            self.statistics.update { $0.deadLettered[code, default: 0] += 1 }
+        }
+    }
+
+    private func storeOffsets() {
+        for (partition, offset) in self.tracker.takeCommittable() where self.assigned.contains(partition) {
+            do {
+                try self.consumer.storeOffset(partition, nextOffset: offset)
+            } catch {
+                self.logger.warning("Storing an offset failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+    }
+
+    /// Pauses consumption while too many records await confirmation (bounded memory during broker outages), and
+    /// resumes at half the bound.
+    private func applyBackpressure(inFlight: Int) {
+        let bound = self.settings.pipeline.maxInFlightRecords
+        if !self.paused, inFlight >= bound {
+            self.consumer.pause(Array(self.assigned))
+            self.paused = true
+            self.logger.warning("Backpressure: pausing consumption", metadata: ["inFlight": "\(inFlight)"])
+        } else if self.paused, inFlight <= bound / 2 {
+            self.consumer.resume(Array(self.assigned))
+            self.paused = false
+            self.logger.info("Backpressure released: resuming consumption", metadata: ["inFlight": "\(inFlight)"])
+        }
+    }
+
+    // MARK: Rebalance (called on the loop's thread, inside poll)
+
+    public func partitionsRevoked(_ partitions: [KafkaPartition]) {
+        self.logger.info("Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+        _ = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
+        self.storeOffsets()
+        do {
+            try self.consumer.commitStored()
+        } catch {
+            self.logger.warning("Commit on revocation failed", metadata: [LoggingKeys.error: "\(error)"])
+        }
+        self.tracker.forget(partitions)
+        for partition in Set(partitions.map(\.partition)) {
+            self.processor.drop(partition: partition)
+        }
+        self.assigned.subtract(partitions)
+        self.paused = false
+        let assigned = self.assigned
+        self.statistics.update { $0.assignedPartitions = assigned.sorted() }
+    }
+
+    public func partitionsAssigned(_ partitions: [KafkaPartition]) {
+        self.logger.info("Partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+        self.statistics.update { $0.restoring = true }
+        let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
+        do {
+            let restored = try StateRestorer(settings: self.settings, logger: self.logger).restore(partitions: numbers)
+            for number in numbers {
+                self.processor.restore(partition: number, records: restored[number] ?? [])
+            }
+        } catch {
+            // Without its state a partition could assign twice; the loop stops and the process restarts.
+            self.statistics.recordError("state restore failed: \(error)")
+            self.logger.critical("State restore failed", metadata: [LoggingKeys.error: "\(error)"])
+            self.restoreFailure.withLockedValue { $0 = KafkaIOError(.consume, "state restore failed: \(error)") }
+        }
+        self.assigned.formUnion(partitions)
+        let assigned = self.assigned
+        let referrals = self.processor.referralCount
+        self.statistics.update {
+            $0.assignedPartitions = assigned.sorted()
+            $0.restoring = false
+            $0.restoredReferrals = referrals
+        }
+    }
+
+    private let restoreFailure = NIOLockedValueBox<KafkaIOError?>(nil)
+
+    /// Consumer lag of the assigned partitions and broker reachability, for `/status` and `/readyz`.
+    func probe() {
+        let partitions = self.statistics.snapshot.assignedPartitions
+        var lag: [KafkaPartition: Int64] = [:]
+        var reachable = true
+        do {
+            if partitions.isEmpty {
+                _ = try self.producer.partitionCount(topic: self.settings.topics.requests, timeoutMilliseconds: 1000)
+            } else {
+                let committed = try self.consumer.committed(partitions, timeoutMilliseconds: 1000)
+                for partition in partitions {
+                    let high = try self.consumer.watermarks(partition, timeoutMilliseconds: 1000).high
+                    let position = committed[partition].flatMap { $0 >= 0 ? $0 : nil } ?? 0
+                    lag[partition] = max(0, high - position)
+                }
+            }
+        } catch {
+            reachable = false
+        }
+        self.statistics.update {
+            $0.brokerReachable = reachable
+            if reachable { $0.lag = lag }
+        }
+        self.metrics.updateLag(lag, reachable: reachable)
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import KafkaIO
+import NIOConcurrencyHelpers
+
+/// What the status endpoint shows: counts, health and progress, never personal data.
+final class RouterStatistics: Sendable {
+    struct Snapshot: Sendable {
+        var startedAt: Date
+        var routed = 0
+        var consultations = 0
+        var duplicates = 0
+        var statusUpdates = 0
+        var deadLettered: [String: Int] = [:]
+        var assignedPartitions: [KafkaPartition] = []
+        var lag: [KafkaPartition: Int64] = [:]
+        var lastError: String?
+        var lastErrorAt: Date?
+        var brokerReachable = false
+        var pollLoopHeartbeat: Date?
+        var restoring = false
+        var restoredReferrals = 0
+        var stopping = false
+        var configurationVersion: String
+        var recordsInFlight = 0
+    }
+
+    private let box: NIOLockedValueBox<Snapshot>
+
+    init(configurationVersion: String, now: Date = Date()) {
+        self.box = NIOLockedValueBox(Snapshot(startedAt: now, configurationVersion: configurationVersion))
+    }
+
+    func update(_ body: (inout Snapshot) -> Void) {
+        self.box.withLockedValue { body(&$0) }
+    }
+
+    var snapshot: Snapshot {
+        self.box.withLockedValue { $0 }
+    }
+
+    func recordError(_ message: String, at date: Date = Date()) {
+        self.update {
+            $0.lastError = message
+            $0.lastErrorAt = date
+        }
+    }
+
+    /// The poll loop beat recently enough to count as alive.
+    func isAlive(now: Date = Date(), within seconds: TimeInterval = 10) -> Bool {
+        guard let beat = self.snapshot.pollLoopHeartbeat else { return false }
+        return now.timeIntervalSince(beat) <= seconds
+    }
+
+    /// Connected, partitions assigned and state restored.
+    func isReady(now: Date = Date()) -> Bool {
+        let snapshot = self.snapshot
+        return self.isAlive(now: now) && snapshot.brokerReachable && !snapshot.assignedPartitions.isEmpty
+            && !snapshot.restoring && !snapshot.stopping
+    }
+}
