@@ -71,6 +71,17 @@ public struct RouterApplication: Sendable {
     }
 
     public var isReady: Bool { self.statistics.isReady() }
+
+    /// Input records finished so far (routed, duplicates, status updates and dead letters).
+    public var processedRecords: Int {
+        let snapshot = self.statistics.snapshot
+        return snapshot.routed + snapshot.duplicates + snapshot.statusUpdates + snapshot.deadLettered.values.reduce(0, +)
+    }
+
+    /// Dead letters so far by error code.
+    public var deadLettered: [String: Int] {
+        self.statistics.snapshot.deadLettered
+    }
 }
 
 extension ServiceGroupConfiguration {

@@ -151,7 +151,14 @@ public struct SyntheticTraffic: Sendable {
             value = Array(valid.dropLast(3).utf8)
             return Record(kind: .invalid, isRequest: true, key: Array(id.utf8), value: value, id: id, expectedCode: "malformed_json")
         }
-        return Record(kind: .invalid, isRequest: true, key: Array(id.utf8), value: value, id: id, expectedCode: code)
+        // Every label must be true: a mutation that left the request valid becomes a truncated (malformed) one.
+        switch RequestValidator().validateRequest(value) {
+        case .success:
+            value = Array(valid.dropLast(3).utf8)
+            return Record(kind: .invalid, isRequest: true, key: Array(id.utf8), value: value, id: id, expectedCode: "malformed_json")
+        case .failure(let failure):
+            return Record(kind: .invalid, isRequest: true, key: Array(id.utf8), value: value, id: id, expectedCode: failure.code.rawValue)
+        }
     }
 
     private mutating func statusUpdate(for id: String, at date: Date) -> Record {

@@ -1,0 +1,112 @@
+import Foundation
+import InMemoryLogging
+import KafkaIO
+import Logging
+import ReferralRouter
+import SteeringModel
+import Testing
+
+/// The real pipeline against librdkafka's mock cluster, in process.
+@Suite("Pipeline against the mock cluster", .serialized, .timeLimit(.minutes(5)))
+struct PipelineIntegrationTests {
+    @Test func mixedTrafficEndsInExactlyOneOutcomePerRecord() async throws {
+        let logs = InMemoryLogHandler()
+        let logger = Logger(label: "test", factory: { _ in logs })
+        let harness = try Harness(partitions: 4)
+        var traffic = SyntheticTraffic(seed: 42, prefix: "mix", invalidShare: 0.15, duplicateShare: 0.1, statusShare: 0)
+        let records = (0..<2000).map { _ in traffic.next(submittedAt: Date(timeIntervalSince1970: 1_794_814_200)) }
+        var expected = Expectations()
+        expected.add(records)
+        #expect(expected.invalidValues.count > 100)
+        #expect(expected.duplicates > 50)
+        try harness.produce(records)
+
+        let running = try harness.start(logger: logger)
+        let done = await Harness.waitUntil(seconds: 90) { running.application.processedRecords >= 2000 }
+        #expect(done, "processed \(running.application.processedRecords) of 2000")
+        // Every invalid class is represented and reported by its code.
+        let codes = running.application.deadLettered
+        for code in ["malformed_json", "invalid_utf8", "missing_field", "bad_id", "unknown_concern", "personal_identity_code", "too_deeply_nested", "id_conflict"] {
+            #expect(codes[code, default: 0] > 0, "dead letters with \(code)")
+        }
+        let error = await running.stop()
+        #expect(error == nil)
+        // id_conflict records are invalid; their ids are valid ids decided earlier, so they stay in validIds.
+        try verifyOutputs(harness, expected)
+
+        // Personal data never reaches the logs.
+        let text = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        #expect(!logs.entries.isEmpty)
+        for forbidden in ["pseud-", "Synthetic demo record", "How should we support", "131052-308T"] {
+            #expect(!text.contains(forbidden), "logs must not contain \(forbidden)")
+        }
+    }
+
+    @Test func gracefulStopMidStreamAndRestartLosesAndRepeatsNothing() async throws {
+        let harness = try Harness(partitions: 4)
+        var traffic = SyntheticTraffic(seed: 7, prefix: "restart", invalidShare: 0.05, duplicateShare: 0.1, statusShare: 0)
+        let first = (0..<1500).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(first)
+        try harness.produce(first)
+
+        let running = try harness.start()
+        let midway = await Harness.waitUntil { running.application.processedRecords >= 300 }
+        #expect(midway)
+        #expect(await running.stop() == nil)
+        let processedBefore = running.application.processedRecords
+        print("stopped after \(processedBefore) of 1500 records")
+
+        // More traffic while it is down, including repeats of ids decided before the stop.
+        let second = (0..<500).map { _ in traffic.next() }
+        expected.add(second)
+        try harness.produce(second)
+
+        let restarted = try harness.start()
+        let total = expected.total
+        let done = await Harness.waitUntil(seconds: 90) {
+            processedBefore + restarted.application.processedRecords >= total
+        }
+        #expect(done)
+        #expect(await restarted.stop() == nil)
+        try verifyOutputs(harness, expected)
+    }
+
+    @Test func brokerOutageIsSurvivedAndReflectedInReadiness() async throws {
+        let harness = try Harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 11, prefix: "outage", invalidShare: 0.05, duplicateShare: 0.05, statusShare: 0)
+        let before = (0..<400).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(before)
+        try harness.produce(before)
+
+        let running = try harness.start()
+        #expect(await Harness.waitUntil { running.application.isReady && running.application.processedRecords >= 400 })
+
+        harness.cluster.setAllBrokers(up: false)
+        let wentUnready = await Harness.waitUntil(seconds: 20) { !running.application.isReady }
+        #expect(wentUnready, "/readyz must report the outage")
+        try? await Task.sleep(for: .seconds(3))
+        harness.cluster.setAllBrokers(up: true)
+        let cameBack = await Harness.waitUntil(seconds: 60) { running.application.isReady }
+        #expect(cameBack, "/readyz must recover")
+
+        let after = (0..<400).map { _ in traffic.next() }
+        expected.add(after)
+        try harness.produce(after)
+        let done = await Harness.waitUntil(seconds: 90) { running.application.processedRecords >= expected.total }
+        #expect(done, "processed \(running.application.processedRecords) of \(expected.total)")
+        #expect(await running.stop() == nil)
+        try verifyOutputs(harness, expected)
+    }
+
+    @Test func refusesToRunWhenTopicsAreNotCoPartitioned() async throws {
+        let harness = try Harness(partitions: 4, statusPartitions: 3)
+        let running = try harness.start()
+        let error = await running.task.value
+        let kafkaError = try #require(error as? KafkaIOError)
+        #expect(kafkaError.code == .topology)
+        #expect(kafkaError.message.contains("co-partitioned"))
+        #expect(kafkaError.message.contains("referrals.requests has 4 partitions but referrals.status has 3"))
+    }
+}
