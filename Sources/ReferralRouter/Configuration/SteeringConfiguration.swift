@@ -1,3 +1,4 @@
+import Deadlines
 import Foundation
 import SteeringModel
 
@@ -12,6 +13,10 @@ import SteeringModel
 /// ```
 public struct SteeringConfiguration: Sendable {
     public let table: RoutingTable
+    /// SLA policies (`sla-policies.yaml`).
+    public let policies: SLAPolicyConfiguration
+    /// Calendar settings, closure days and school calendars (`calendar.yaml`).
+    public let calendars: CalendarConfiguration
     /// `sha256:` and the first 16 hex digits of the hash over every file's name and bytes.
     public var version: String { self.table.version }
     public let directory: String
@@ -28,6 +33,15 @@ public struct SteeringConfiguration: Sendable {
         let rulesName = "rules.yaml"
         let rules = loader.decode(RulesConfiguration.self, file: base.appendingPathComponent(rulesName).path, displayName: rulesName)
         if let rules { hashed.append((rulesName, rules.1)) }
+
+        let policiesName = "sla-policies.yaml"
+        let policies = loader.decode(
+            SLAPolicyConfiguration.self, file: base.appendingPathComponent(policiesName).path, displayName: policiesName)
+        if let policies { hashed.append((policiesName, policies.1)) }
+        let calendarName = "calendar.yaml"
+        let calendars = loader.decode(
+            CalendarConfiguration.self, file: base.appendingPathComponent(calendarName).path, displayName: calendarName)
+        if let calendars { hashed.append((calendarName, calendars.1)) }
 
         let regionDirectory = base.appendingPathComponent("regions")
         let regionFiles =
@@ -49,13 +63,17 @@ public struct SteeringConfiguration: Sendable {
                 hashed.append((name, region.1))
             }
         }
-        guard loader.problems.isEmpty, let rules else {
+        guard loader.problems.isEmpty, let rules, let policies, let calendars else {
             throw ConfigurationError(problems: loader.problems)
         }
         let version = Self.contentHash(hashed)
         do {
-            let table = try RoutingTable(regions: regions, rules: (rulesName, rules.0), version: version)
-            return SteeringConfiguration(table: table, directory: directory, files: hashed.map(\.0))
+            let table = try RoutingTable(
+                regions: regions, rules: (rulesName, rules.0), version: version,
+                slaPolicies: Set(policies.0.policies.map(\.id)))
+            return SteeringConfiguration(
+                table: table, policies: policies.0, calendars: calendars.0, directory: directory,
+                files: hashed.map(\.0).sorted())
         } catch {
             throw ConfigurationError(problems: loader.locate(error.problems))
         }

@@ -1,20 +1,48 @@
+import Deadlines
 import Foundation
 import SteeringModel
 
-/// Turns a decision's SLA policy into milestones with due times.
+/// Turns a decision's SLA policy into milestones with due times, by the Finnish working-day calendar.
 struct DecisionPlanner: Sendable {
-    struct Plan {
-        var milestones: [PlannedMilestone]
-        var offset: (Date) -> Int
-    }
-
     let configuration: SteeringConfiguration
 
     init(configuration: SteeringConfiguration) {
         self.configuration = configuration
     }
 
-    func plan(_ decision: Decision, request: ReferralRequest) -> Plan {
-        Plan(milestones: [], offset: { _ in 0 })
+    /// The calculator for a request: the national calendar of its municipality and its school calendar.
+    func calculator(for request: ReferralRequest) -> DeadlineCalculator {
+        let calendars = self.configuration.calendars
+        let municipality = request.client.municipality
+        return DeadlineCalculator(
+            national: calendars.nationalCalendar(municipality: municipality),
+            school: calendars.schoolCalendar(
+                schoolId: request.client.schoolId, municipality: municipality,
+                on: CivilDate(instant: request.submittedAt)))
+    }
+
+    /// The milestones of the decision's policy, each with its due time and explanation; milestones that start
+    /// on a later status carry `startsOn` instead of a due time.
+    func plan(_ decision: Decision, request: ReferralRequest) -> [PlannedMilestone] {
+        guard let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) else {
+            return []
+        }
+        let calculator = self.calculator(for: request)
+        return policy.effectiveMilestones(urgency: request.need.urgency.rawValue).map { milestone in
+            if let startsOn = milestone.startsOn {
+                return PlannedMilestone(
+                    milestone: milestone.id, dueAt: nil, startsOn: startsOn.rawValue,
+                    explanation: "\(milestone.span) from the \(startsOn.rawValue) status")
+            }
+            do {
+                let deadline = try calculator.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
+                return PlannedMilestone(
+                    milestone: milestone.id, dueAt: deadline.dueAt,
+                    dueAtText: LocalRFC3339.format(deadline.dueAt),
+                    explanation: deadline.explanation.description)
+            } catch {
+                return PlannedMilestone(milestone: milestone.id, dueAt: nil, explanation: "cannot compute: \(error)")
+            }
+        }
     }
 }

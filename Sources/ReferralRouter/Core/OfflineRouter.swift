@@ -29,13 +29,13 @@ public struct OfflineRouter: Sendable {
             return Result(json: RejectionEncoder.validationError(failure), decision: nil, failure: failure)
         case .success(let request):
             let decision = self.engine.decide(request)
-            let plan = self.planner.plan(decision, request: request)
+            let milestones = self.planner.plan(decision, request: request)
             let json = AssignmentEncoder.assignment(
                 decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy,
-                milestones: plan.milestones, helsinkiOffset: plan.offset)
+                milestones: milestones)
             return Result(
                 json: json, decision: decision, failure: nil,
-                explanation: AssignmentEncoder.explanation(decision, milestones: plan.milestones))
+                explanation: AssignmentEncoder.explanation(decision, milestones: milestones))
         }
     }
 }

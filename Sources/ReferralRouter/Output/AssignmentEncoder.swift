@@ -6,12 +6,15 @@ public struct PlannedMilestone: Sendable, Hashable {
     public var milestone: String
     /// `nil` when the milestone starts from a later event (e.g. the need being established).
     public var dueAt: Date?
+    /// The due time as RFC 3339 with the Helsinki offset.
+    public var dueAtText: String?
     public var startsOn: String?
     public var explanation: String?
 
-    public init(milestone: String, dueAt: Date?, startsOn: String? = nil, explanation: String? = nil) {
+    public init(milestone: String, dueAt: Date?, dueAtText: String? = nil, startsOn: String? = nil, explanation: String? = nil) {
         self.milestone = milestone
         self.dueAt = dueAt
+        self.dueAtText = dueAtText ?? dueAt.map { RFC3339.format($0) }
         self.startsOn = startsOn
         self.explanation = explanation
     }
@@ -33,8 +36,7 @@ public enum AssignmentEncoder {
         request: ReferralRequest,
         decidedAt: Date,
         slaPolicy: String?,
-        milestones: [PlannedMilestone],
-        helsinkiOffset: (Date) -> Int = { _ in 0 }
+        milestones: [PlannedMilestone]
     ) -> [UInt8] {
         var json = JSONWriter(capacity: 1024 + decision.trace.count * 96)
         json.beginObject()
@@ -75,13 +77,7 @@ public enum AssignmentEncoder {
         for milestone in milestones {
             json.beginObject()
             json.field("milestone", milestone.milestone)
-            if let dueAt = milestone.dueAt {
-                json.field(
-                    "dueAt",
-                    RFC3339.format(
-                        epochMilliseconds: Int64((dueAt.timeIntervalSince1970 * 1000).rounded(.down)),
-                        offsetSeconds: helsinkiOffset(dueAt)))
-            }
+            json.field("dueAt", milestone.dueAtText)
             json.field("startsOn", milestone.startsOn)
             json.field("explanation", milestone.explanation)
             json.endObject()
@@ -174,7 +170,7 @@ public enum AssignmentEncoder {
         if let policy = decision.slaPolicy {
             lines.append("  SLA policy \(policy):")
             for milestone in milestones {
-                let due = milestone.dueAt.map { RFC3339.format($0) } ?? "starts on \(milestone.startsOn ?? "a later event")"
+                let due = milestone.dueAtText ?? "starts on \(milestone.startsOn ?? "a later event")"
                 lines.append("    \(milestone.milestone): \(due)")
                 if let explanation = milestone.explanation {
                     lines.append("      \(explanation)")

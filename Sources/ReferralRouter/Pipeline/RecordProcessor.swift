@@ -102,14 +102,13 @@ final class RecordProcessor {
         }
         let now = self.clock()
         let decision = self.engine.decide(request, loads: self.loads)
-        let plan = self.planner.plan(decision, request: request)
+        let milestones = self.planner.plan(decision, request: request)
         let key = Array(request.id.utf8)
         let trace = Self.traceparent(record)
         var outputs: [OutputRecord] = []
         outputs.reserveCapacity(2 + decision.consultations.count)
         let assignment = AssignmentEncoder.assignment(
-            decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: plan.milestones,
-            helsinkiOffset: plan.offset)
+            decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
         outputs.append(
             OutputRecord(
                 topic: self.topics.assignments, partition: nil, key: key, value: assignment,

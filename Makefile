@@ -1,0 +1,42 @@
+# referral-router — build, run and test.
+#
+#   make run         the demo: embedded broker, sample region, synthetic traffic, status page on :8080
+#   make test        every test suite (unit, calendar reference, integration against the mock cluster)
+#   make check-config  validate config/steering and print coverage
+#   make bench       decision-core and pipeline benchmarks
+
+SWIFT ?= swift
+SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
+APT_PACKAGES := librdkafka-dev pkg-config
+
+.PHONY: deps build run test check-config route-examples bench clean contracts
+
+# Installs the system packages the build needs, when they are missing.
+deps:
+	@if ! pkg-config --exists rdkafka 2>/dev/null || ! dpkg -s librdkafka-dev >/dev/null 2>&1; then \
+		echo "Installing $(APT_PACKAGES) ..."; \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+run: deps
+	$(SWIFT) run $(SWIFT_FLAGS) referral-router demo
+
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build
+	@if command -v python3 >/dev/null && python3 -c 'import jsonschema, yaml' 2>/dev/null && [ -f tools/contracts/validate.py ]; then \
+		python3 tools/contracts/validate.py; \
+	fi
+
+check-config: deps
+	$(SWIFT) run referral-router check-config config/steering
+
+route-examples: deps
+	$(SWIFT) run referral-router route --explain config/examples/requests.ndjson
+
+clean:
+	rm -rf .build
