@@ -63,20 +63,25 @@ public struct SteeringConfiguration: Sendable {
                 hashed.append((name, region.1))
             }
         }
-        guard loader.problems.isEmpty, let rules, let policies, let calendars else {
+        // Unknown keys do not stop validation; files that could not be decoded do.
+        guard let rules, let policies, let calendars, regions.count == regionFiles.count else {
             throw ConfigurationError(problems: loader.problems)
         }
         let version = Self.contentHash(hashed)
+        let table: RoutingTable
         do {
-            let table = try RoutingTable(
+            table = try RoutingTable(
                 regions: regions, rules: (rulesName, rules.0), version: version,
                 slaPolicies: Set(policies.0.policies.map(\.id)))
-            return SteeringConfiguration(
-                table: table, policies: policies.0, calendars: calendars.0, directory: directory,
-                files: hashed.map(\.0).sorted())
         } catch {
-            throw ConfigurationError(problems: loader.locate(error.problems))
+            throw ConfigurationError(problems: loader.problems + loader.locate(error.problems))
         }
+        guard loader.problems.isEmpty else {
+            throw ConfigurationError(problems: loader.problems)
+        }
+        return SteeringConfiguration(
+            table: table, policies: policies.0, calendars: calendars.0, directory: directory,
+            files: hashed.map(\.0).sorted())
     }
 
     static func contentHash(_ files: [(String, Data)]) -> String {
