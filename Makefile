@@ -9,7 +9,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 APT_PACKAGES := librdkafka-dev pkg-config
 
-.PHONY: deps build run test check-config route-examples bench clean contracts
+.PHONY: deps build run test check-config route-examples bench clean
 
 # Installs the system packages the build needs, when they are missing.
 deps:
@@ -29,7 +29,7 @@ test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build
 	@if command -v python3 >/dev/null && python3 -c 'import jsonschema, yaml' 2>/dev/null && [ -f tools/contracts/validate.py ]; then \
-		python3 tools/contracts/validate.py; \
+		python3 tools/contracts/validate.py --router .build/debug/referral-router; \
 	fi
 
 check-config: deps
@@ -37,6 +37,9 @@ check-config: deps
 
 route-examples: deps
 	$(SWIFT) run referral-router route --explain config/examples/requests.ndjson
+
+bench: deps
+	$(SWIFT) package --package-path Benchmarks benchmark
 
 clean:
 	rm -rf .build

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "referral-router", targets: ["referral-router"]),
         .library(name: "SteeringModel", targets: ["SteeringModel"]),
         .library(name: "Deadlines", targets: ["Deadlines"]),
+        .library(name: "ReferralRouterLibrary", targets: ["ReferralRouter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev (rdkafka.h and rdkafka_mock.h).
@@ -68,6 +70,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,8 +29,9 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         var settings = RouterSettings()
         settings.logging.format = "text"
+        let logging = settings.logging
         LoggingSystem.bootstrap { label in
-            LogSetup.makeHandler(label: label, level: settings.logging.level, format: settings.logging.format)
+            LogSetup.makeHandler(label: label, level: logging.level, format: logging.format)
         }
         let logger = Logger(label: "referral-router.demo")
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)

@@ -8,7 +8,7 @@ struct ProbeService: Service, CustomStringConvertible {
     let executor = DispatchQueueTaskExecutor(label: "referral-router.probe")
 
     func run() async throws {
-        try await withTaskExecutorPreference(self.executor) {
+        await withTaskExecutorPreference(self.executor) {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 self.router.probe()
                 try? await Task.sleep(for: .seconds(1))

@@ -22,6 +22,15 @@ public struct SyntheticTraffic: Sendable {
         public var id: String?
         /// For invalid records: the error code the router must report.
         public var expectedCode: String?
+
+        public init(kind: Kind, isRequest: Bool, key: [UInt8]?, value: [UInt8], id: String?, expectedCode: String? = nil) {
+            self.kind = kind
+            self.isRequest = isRequest
+            self.key = key
+            self.value = value
+            self.id = id
+            self.expectedCode = expectedCode
+        }
     }
 
     private var rng: Generator

@@ -83,6 +83,18 @@ enum StatusEndpoints {
         }
         json.endObject()
         json.endObject()
+        json.field("slaEvents", snapshot.slaEvents)
+        json.key("timersByTeam")
+        json.beginObject()
+        for (team, counts) in snapshot.timersByTeam.sorted(by: { $0.key < $1.key }) {
+            json.key(team)
+            json.beginObject()
+            json.field("open", counts.open)
+            json.field("warned", counts.warned)
+            json.field("breached", counts.breached)
+            json.endObject()
+        }
+        json.endObject()
         json.field("lastError", snapshot.lastError)
         json.field("lastErrorAt", snapshot.lastErrorAt.map { RFC3339.format($0) })
         json.endObject()

@@ -47,14 +47,24 @@ final class OffsetTracker: Sendable {
         }
     }
 
+    /// Tokens for outputs that belong to no input record (timer events); only their failures matter.
+    func untracked(outputs: Int) -> [UInt64] {
+        self.state.withLockedValue { state in
+            let first = state.nextToken
+            state.nextToken += UInt64(outputs)
+            return (0..<UInt64(outputs)).map { first + $0 }
+        }
+    }
+
     /// Records a delivery report.
     func delivered(token: UInt64, error: KafkaIOError?) {
         self.state.withLockedValue { state in
-            guard let (partition, offset) = state.tokens.removeValue(forKey: token) else { return }
             if let error {
                 state.failure = state.failure ?? error
+                state.tokens.removeValue(forKey: token)
                 return
             }
+            guard let (partition, offset) = state.tokens.removeValue(forKey: token) else { return }
             guard var progress = state.partitions[partition] else { return }
             // Records complete mostly in order: search from the head.
             for index in progress.head..<progress.pending.count where progress.pending[index].offset == offset {

@@ -1,6 +1,14 @@
+import Deadlines
 import Foundation
+import HeapModule
 import KafkaIO
 import SteeringModel
+
+extension Date {
+    var epochMilliseconds: Int64 {
+        Int64((self.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
 
 /// A record to publish.
 struct OutputRecord: Sendable {
@@ -35,6 +43,21 @@ final class RecordProcessor {
         var requestHash: UInt64
         var ownerTeam: String
         var status: String?
+        /// The calendars of later milestones depend on where the client lives and goes to school.
+        var municipality: String?
+        var schoolId: String?
+        var timers: ReferralTimers?
+    }
+
+    /// A referral whose timers wake up at an instant.
+    struct WakeUp: Comparable {
+        var milliseconds: Int64
+        var partition: Int32
+        var referralId: String
+
+        static func < (lhs: WakeUp, rhs: WakeUp) -> Bool {
+            (lhs.milliseconds, lhs.partition, lhs.referralId) < (rhs.milliseconds, rhs.partition, rhs.referralId)
+        }
     }
 
     let topics: RouterSettings.Topics
@@ -47,6 +70,8 @@ final class RecordProcessor {
     private(set) var partitions: [Int32: [String: ReferralEntry]] = [:]
     /// Open cases per team, for least-load resolution (this instance's partitions only).
     private(set) var loads: [String: Int] = [:]
+    /// When each referral's timers next need the clock; entries may be stale and are checked when popped.
+    private var wakeUps = Heap<WakeUp>()
 
     init(
         configuration: SteeringConfiguration,
@@ -124,7 +149,21 @@ final class RecordProcessor {
                         id: "\(request.id)/consultation/\(consultation.teamId)", type: "fi.referral.consultation.v1",
                         subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
         }
-        let entry = ReferralEntry(requestHash: hash, ownerTeam: decision.owner.teamId, status: nil)
+        var entry = ReferralEntry(
+            requestHash: hash, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
+            schoolId: request.client.schoolId)
+        if let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) {
+            var timers = ReferralTimers(referralId: request.id)
+            let calculator = self.planner.calculator(for: request)
+            if case .started(let events, _)? = try? timers.start(
+                policy: policy, urgency: request.need.urgency.rawValue, teamId: decision.owner.teamId,
+                at: request.submittedAt, calculator: calculator)
+            {
+                outputs += events.map { self.slaRecord($0, now: now, traceparent: trace) }
+            }
+            entry.timers = timers
+            self.schedule(entry, id: request.id, partition: record.partition)
+        }
         outputs.append(self.stateRecord(request.id, entry, partition: record.partition, offset: record.offset, now: now))
         self.partitions[record.partition, default: [:]][request.id] = entry
         self.loads[decision.owner.teamId, default: 0] += 1
@@ -169,9 +208,21 @@ final class RecordProcessor {
         default:
             entry.status = update.status.rawValue
         }
+        let now = self.clock()
+        var outputs: [OutputRecord] = []
+        if var timers = entry.timers, let status = ReferralStatus(rawValue: update.status.rawValue) {
+            let calculator = self.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
+            if case .publish(let events, _)? = try? timers.statusReceived(
+                status, at: update.at, teamId: update.newTeam, calculator: calculator)
+            {
+                outputs += events.map { self.slaRecord($0, now: now, traceparent: Self.traceparent(record)) }
+            }
+            entry.timers = timers
+            self.schedule(entry, id: update.referralId, partition: record.partition)
+        }
         self.partitions[record.partition, default: [:]][update.referralId] = entry
-        let output = self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: self.clock())
-        return Result(outputs: [output], outcome: .statusApplied)
+        outputs.append(self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: now))
+        return Result(outputs: outputs, outcome: .statusApplied)
     }
 
     // MARK: Dead letters
@@ -210,6 +261,12 @@ final class RecordProcessor {
         json.field("requestHash", String(entry.requestHash, radix: 16))
         json.field("ownerTeam", entry.ownerTeam)
         json.field("status", entry.status)
+        json.field("municipality", entry.municipality)
+        json.field("schoolId", entry.schoolId)
+        if let timers = entry.timers, let encoded = try? Self.timerEncoder.encode(timers) {
+            json.key("timers")
+            json.raw(Array(encoded))
+        }
         json.field("updatedAt", RFC3339.format(now))
         json.field("inputOffset", Int(offset))
         json.endObject()
@@ -227,11 +284,19 @@ final class RecordProcessor {
                 case .string(let hashText)? = object["requestHash"], let hash = UInt64(hashText, radix: 16),
                 case .string(let owner)? = object["ownerTeam"]
             else { continue }
-            var status: String?
-            if case .string(let text)? = object["status"] { status = text }
-            entries[id] = ReferralEntry(requestHash: hash, ownerTeam: owner, status: status)
+            var entry = ReferralEntry(requestHash: hash, ownerTeam: owner)
+            if case .string(let text)? = object["status"] { entry.status = text }
+            if case .string(let text)? = object["municipality"] { entry.municipality = text }
+            if case .string(let text)? = object["schoolId"] { entry.schoolId = text }
+            if object["timers"] != nil, let timers = Self.decodeTimers(record.value) {
+                entry.timers = timers
+            }
+            entries[id] = entry
         }
         self.partitions[partition] = entries
+        for (id, entry) in entries {
+            self.schedule(entry, id: id, partition: partition)
+        }
         self.recomputeLoads()
     }
 
@@ -250,9 +315,122 @@ final class RecordProcessor {
         self.loads = loads
     }
 
+    // MARK: Timers
+
+    static let timerEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    private struct TimersEnvelope: Decodable {
+        var timers: ReferralTimers
+    }
+
+    static func decodeTimers(_ bytes: [UInt8]) -> ReferralTimers? {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return try? decoder.decode(TimersEnvelope.self, from: Data(bytes)).timers
+    }
+
+    private func calculator(municipality: String?, schoolId: String?, at instant: Date) -> DeadlineCalculator {
+        let calendars = self.configuration.calendars
+        return DeadlineCalculator(
+            national: calendars.nationalCalendar(municipality: municipality),
+            school: calendars.schoolCalendar(schoolId: schoolId, municipality: municipality, on: CivilDate(instant: instant)))
+    }
+
+    private func schedule(_ entry: ReferralEntry, id: String, partition: Int32) {
+        guard let wake = entry.timers?.nextWakeUp else { return }
+        self.wakeUps.insert(WakeUp(milliseconds: wake.epochMilliseconds, partition: partition, referralId: id))
+    }
+
+    /// The earliest instant any timer needs the clock.
+    var nextWakeUp: Int64? {
+        self.wakeUps.min?.milliseconds
+    }
+
+    /// Fires every warning and breach due by `now`, each once, and returns the SLA events with the state records
+    /// that make them durable.
+    func tick(now: Date) -> [OutputRecord] {
+        let nowMilliseconds = now.epochMilliseconds
+        var outputs: [OutputRecord] = []
+        while let first = self.wakeUps.min, first.milliseconds <= nowMilliseconds {
+            _ = self.wakeUps.removeMin()
+            guard var entry = self.partitions[first.partition]?[first.referralId], var timers = entry.timers,
+                let wake = timers.nextWakeUp
+            else { continue }
+            // A stale entry (the timers changed since it was scheduled) is replaced by the current one.
+            guard wake.epochMilliseconds == first.milliseconds else {
+                self.schedule(entry, id: first.referralId, partition: first.partition)
+                continue
+            }
+            if case .publish(let events) = timers.clockAdvanced(to: now) {
+                outputs += events.map { self.slaRecord($0, now: now, traceparent: nil) }
+            }
+            entry.timers = timers
+            self.partitions[first.partition]?[first.referralId] = entry
+            self.schedule(entry, id: first.referralId, partition: first.partition)
+            outputs.append(self.stateRecord(first.referralId, entry, partition: first.partition, offset: -1, now: now))
+        }
+        return outputs
+    }
+
+    /// Open timers, warnings fired and breaches per team (counts only), for `/status` and metrics.
+    func timerCounts() -> [String: TimerCounts] {
+        var counts: [String: TimerCounts] = [:]
+        for entries in self.partitions.values {
+            for entry in entries.values {
+                guard let timers = entry.timers, let team = timers.teamId else { continue }
+                for timer in timers.timers {
+                    switch timer.state {
+                    case .running:
+                        counts[team, default: TimerCounts()].open += 1
+                        if timer.warningsFired > 0 { counts[team, default: TimerCounts()].warned += 1 }
+                    case .breached:
+                        counts[team, default: TimerCounts()].breached += 1
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+        return counts
+    }
+
+    private func slaRecord(_ event: SLAEvent, now: Date, traceparent: KafkaHeader?) -> OutputRecord {
+        var json = JSONWriter(capacity: 320)
+        json.beginObject()
+        json.field("referralId", event.referralId)
+        json.field("timerId", event.timerId)
+        json.field("policy", event.policyId)
+        json.field("milestone", event.milestone)
+        json.field("event", event.kind.rawValue)
+        json.field("dueAt", LocalRFC3339.format(event.dueAt))
+        json.field("at", LocalRFC3339.format(event.at))
+        json.field("teamId", event.teamId)
+        if let threshold = event.threshold {
+            json.key("threshold")
+            json.raw(Array(String(threshold).utf8))
+        }
+        if let lateBy = event.lateBy {
+            json.field("lateBy", Int(lateBy.rounded()))
+        }
+        json.field("status", event.status?.rawValue)
+        json.endObject()
+        var id = "\(event.timerId)/\(event.kind.rawValue)"
+        if let threshold = event.threshold { id += "/\(threshold)" }
+        return OutputRecord(
+            topic: self.topics.sla, partition: nil, key: Array(event.referralId.utf8), value: json.bytes,
+            headers: self.cloudEvent(
+                id: id, type: "fi.referral.sla.\(event.kind.rawValue).v1", subject: event.referralId, time: now,
+                schema: "sla-event.v1", traceparent: traceparent))
+    }
+
     // MARK: Helpers
 
-    private func cloudEvent(
+    func cloudEvent(
         id: String,
         type: String,
         subject: String?,

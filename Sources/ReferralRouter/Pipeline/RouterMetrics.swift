@@ -10,6 +10,8 @@ final class RouterMetrics: Sendable {
     let duplicates: Counter
     let statusUpdates: Counter
     let brokerReachable: Gauge
+    let slaEvents: Counter
+    private let timerGauges = NIOLockedValueBox<[String: (open: Gauge, warned: Gauge, breached: Gauge)]>([:])
     private let factory: any MetricsFactory
     private let deadLetterCounters = NIOLockedValueBox<[String: Counter]>([:])
     private let lagGauges = NIOLockedValueBox<[KafkaPartition: Gauge]>([:])
@@ -21,6 +23,7 @@ final class RouterMetrics: Sendable {
         self.duplicates = Counter(label: "referral_router_duplicates_total", factory: factory)
         self.statusUpdates = Counter(label: "referral_router_status_updates_total", factory: factory)
         self.brokerReachable = Gauge(label: "referral_router_broker_reachable", factory: factory)
+        self.slaEvents = Counter(label: "referral_router_sla_events_total", factory: factory)
     }
 
     func deadLettered(code: String) {
@@ -31,6 +34,25 @@ final class RouterMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    /// Open timers, timers with a warning fired, and breached timers per team (team ids are not personal data).
+    func updateTimers(_ counts: [String: TimerCounts]) {
+        for (team, count) in counts {
+            let gauges = self.timerGauges.withLockedValue { gauges in
+                if let existing = gauges[team] { return existing }
+                let made = (
+                    open: Gauge(label: "referral_router_open_timers", dimensions: [("team", team)], factory: self.factory),
+                    warned: Gauge(label: "referral_router_warned_timers", dimensions: [("team", team)], factory: self.factory),
+                    breached: Gauge(label: "referral_router_breached_timers", dimensions: [("team", team)], factory: self.factory)
+                )
+                gauges[team] = made
+                return made
+            }
+            gauges.open.record(count.open)
+            gauges.warned.record(count.warned)
+            gauges.breached.record(count.breached)
+        }
     }
 
     func updateLag(_ lag: [KafkaPartition: Int64], reachable: Bool) {

@@ -24,6 +24,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let tracker: OffsetTracker
     private let processor: RecordProcessor
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
+    private let clock: @Sendable () -> Date
     private var paused = false
     private var assigned: Set<KafkaPartition> = []
 
@@ -39,6 +40,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.logger = logger
         self.statistics = statistics
         self.metrics = metrics
+        self.clock = clock
         let tracker = OffsetTracker()
         self.tracker = tracker
         self.producer = try KafkaProducerClient(
@@ -156,6 +158,12 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let inFlight = self.tracker.recordsInFlight
             self.statistics.update { $0.recordsInFlight = inFlight }
             self.applyBackpressure(inFlight: inFlight)
+            do {
+                try self.fireTimers()
+            } catch {
+                failure = error
+                break
+            }
             let record: KafkaRecord?
             do {
                 record = try self.consumer.poll(timeoutMilliseconds: 100) { error in
@@ -203,7 +211,37 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 topic: output.topic, partition: output.partition, key: output.key, value: output.value,
                 headers: output.headers, token: token)
         }
+        let slaEvents = result.outputs.filter { $0.topic == self.settings.topics.sla }.count
+        if slaEvents > 0 {
+            self.metrics.slaEvents.increment(by: slaEvents)
+            self.statistics.update { $0.slaEvents += slaEvents }
+        }
         self.count(result.outcome)
+    }
+
+    private var lastTimerCount = Date.distantPast
+
+    /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
+    private func fireTimers() throws {
+        let now = self.clock()
+        if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused {
+            let outputs = self.processor.tick(now: now)
+            let tokens = self.tracker.untracked(outputs: outputs.count)
+            for (output, token) in zip(outputs, tokens) {
+                try self.producer.produce(
+                    topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                    headers: output.headers, token: token)
+            }
+            let events = outputs.filter { $0.topic == self.settings.topics.sla }.count
+            self.metrics.slaEvents.increment(by: events)
+            self.statistics.update { $0.slaEvents += events }
+        }
+        if Date().timeIntervalSince(self.lastTimerCount) >= 2 {
+            self.lastTimerCount = Date()
+            let counts = self.processor.timerCounts()
+            self.statistics.update { $0.timersByTeam = counts }
+            self.metrics.updateTimers(counts)
+        }
     }
 
     private func count(_ outcome: RecordProcessor.Outcome) {

@@ -2,6 +2,13 @@ import Foundation
 import KafkaIO
 import NIOConcurrencyHelpers
 
+/// Timer counts of one team.
+struct TimerCounts: Sendable, Hashable {
+    var open = 0
+    var warned = 0
+    var breached = 0
+}
+
 /// What the status endpoint shows: counts, health and progress, never personal data.
 final class RouterStatistics: Sendable {
     struct Snapshot: Sendable {
@@ -22,6 +29,8 @@ final class RouterStatistics: Sendable {
         var stopping = false
         var configurationVersion: String
         var recordsInFlight = 0
+        var slaEvents = 0
+        var timersByTeam: [String: TimerCounts] = [:]
     }
 
     private let box: NIOLockedValueBox<Snapshot>

@@ -403,7 +403,7 @@ public enum Identifier {
 public enum PersonalIdentityCode {
     private static let checkCharacters = Array("0123456789ABCDEFHJKLMNPRSTUVWXY".utf8)
 
-    /// `DDMMYYCNNNT`: six digits, a century sign, three digits and a check character that matches.
+    /// `DDMMYYCNNNT`: six digits, a century sign, three digits and a check character (valid or not).
     public static func looksLikeOne(_ string: String) -> Bool {
         let utf8 = Array(string.uppercased().utf8)
         // Also catch codes embedded in a longer reference.
@@ -413,8 +413,8 @@ public enum PersonalIdentityCode {
             let candidate = utf8[start..<(start + 11)]
             let digits = Array(candidate.prefix(6)) + Array(candidate.dropFirst(7).prefix(3))
             guard digits.allSatisfy(\.isASCIIDigit), centurySigns.contains(candidate[start + 6]) else { continue }
-            let number = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
-            if checkCharacters[number % 31] == candidate[start + 10] {
+            // The shape alone is enough: a mistyped code (wrong check character) is personal data too.
+            if checkCharacters.contains(candidate[start + 10]) {
                 return true
             }
         }
