@@ -83,6 +83,16 @@ final class Harness: @unchecked Sendable {
         return records
     }
 
+    /// Whether every expected assignment and dead letter is on its topic (replays make processing counts unreliable
+    /// as a progress measure, so tests wait on the outputs themselves).
+    func outputsComplete(_ expected: Expectations) -> Bool {
+        guard let assignments = try? self.readAll(self.settings.topics.assignments),
+            let deadLetters = try? self.readAll(self.settings.topics.deadletter)
+        else { return false }
+        let ids = Set(assignments.compactMap(\.keyString))
+        return expected.validIds.isSubset(of: ids) && deadLetters.count >= expected.invalidValues.count
+    }
+
     /// A running router.
     final class Running: @unchecked Sendable {
         let application: RouterApplication

@@ -1,25 +1,55 @@
 import KafkaIO
 import NIOConcurrencyHelpers
 
-/// Tracks the outputs of records in flight and says, per partition, up to which offset every record is done.
+/// Tracks the outputs of records in flight and says, per input partition, up to which offset every record is done,
+/// and where in each output partition the outputs of later records begin.
 ///
 /// A record is done when the broker confirmed each of its outputs. Offsets are committed only up to the first
-/// record that is not done, so a crash replays every record whose outputs might be missing (at-least-once).
-/// Tokens identify outputs in delivery reports. Thread-safe: the consumer loop registers records, the producer's
-/// poll thread reports deliveries.
+/// record that is not done, so a crash replays every record whose outputs might be missing (at-least-once). The
+/// output checkpoint makes replays effectively once: outputs go out in production order (idempotent producer), so
+/// every output of a record at or after the committable offset sits at or after the checkpoint in its partition,
+/// and a restore needs to read only that tail to learn what was already published.
+///
+/// Timer batches (outputs that belong to no input record) are tracked in the same order with no offset: they hold
+/// the checkpoint back until delivered but never move the committable offset.
+///
+/// Thread-safe: the consumer loop registers records, the producer's poll thread reports deliveries.
 final class OffsetTracker: Sendable {
+    struct Checkpoint: Sendable, Equatable {
+        /// The input partition and the next offset to commit in it.
+        var partition: KafkaPartition
+        var offset: Int64
+        /// Per output partition, the offset from which outputs of records at or after `offset` may be found.
+        var outputs: [KafkaPartition: Int64]
+    }
+
+    private struct Entry {
+        /// `nil` for a timer batch.
+        var offset: Int64?
+        var remaining: Int
+        /// Per output partition, one past the highest delivered offset.
+        var outputEnds: [KafkaPartition: Int64] = [:]
+    }
+
     private struct PartitionProgress {
-        /// Records in offset order with the number of outputs still unconfirmed.
-        var pending: [(offset: Int64, remaining: Int)] = []
+        var pending: [Entry] = []
+        /// Sequence number of `pending[0]`.
+        var base = 0
         var head = 0
-        /// The next offset to commit, once it advanced past what was last stored.
         var committable: Int64?
         var stored: Int64?
+        var outputCheckpoint: [KafkaPartition: Int64] = [:]
+    }
+
+    private struct TokenTarget {
+        var input: KafkaPartition
+        var sequence: Int
+        var outputTopic: String
     }
 
     private struct State {
         var partitions: [KafkaPartition: PartitionProgress] = [:]
-        var tokens: [UInt64: (KafkaPartition, Int64)] = [:]
+        var tokens: [UInt64: TokenTarget] = [:]
         var nextToken: UInt64 = 1
         var recordsInFlight = 0
         var failure: KafkaIOError?
@@ -27,76 +57,77 @@ final class OffsetTracker: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    /// Registers a record with its number of outputs; returns one token per output.
-    func register(_ partition: KafkaPartition, offset: Int64, outputs: Int) -> [UInt64] {
+    /// Registers a record (or, with `offset: nil`, a timer batch) with the topics of its outputs; returns one token
+    /// per output, in the same order.
+    func register(_ partition: KafkaPartition, offset: Int64?, outputTopics: [String]) -> [UInt64] {
         self.state.withLockedValue { state in
             var progress = state.partitions[partition] ?? PartitionProgress()
+            let sequence = progress.base + progress.pending.count
             var tokens: [UInt64] = []
-            tokens.reserveCapacity(outputs)
-            for _ in 0..<outputs {
+            tokens.reserveCapacity(outputTopics.count)
+            for topic in outputTopics {
                 let token = state.nextToken
                 state.nextToken += 1
-                state.tokens[token] = (partition, offset)
+                state.tokens[token] = TokenTarget(input: partition, sequence: sequence, outputTopic: topic)
                 tokens.append(token)
             }
-            progress.pending.append((offset, outputs))
-            state.recordsInFlight += 1
+            progress.pending.append(Entry(offset: offset, remaining: outputTopics.count))
+            if offset != nil {
+                state.recordsInFlight += 1
+            }
             Self.advance(&progress, &state.recordsInFlight)
             state.partitions[partition] = progress
             return tokens
         }
     }
 
-    /// Tokens for outputs that belong to no input record (timer events); only their failures matter.
-    func untracked(outputs: Int) -> [UInt64] {
-        self.state.withLockedValue { state in
-            let first = state.nextToken
-            state.nextToken += UInt64(outputs)
-            return (0..<UInt64(outputs)).map { first + $0 }
-        }
-    }
-
     /// Records a delivery report.
-    func delivered(token: UInt64, error: KafkaIOError?) {
+    func delivered(token: UInt64, partition: Int32, offset: Int64, error: KafkaIOError?) {
         self.state.withLockedValue { state in
+            let target = state.tokens.removeValue(forKey: token)
             if let error {
                 state.failure = state.failure ?? error
-                state.tokens.removeValue(forKey: token)
                 return
             }
-            guard let (partition, offset) = state.tokens.removeValue(forKey: token) else { return }
-            guard var progress = state.partitions[partition] else { return }
-            // Records complete mostly in order: search from the head.
-            for index in progress.head..<progress.pending.count where progress.pending[index].offset == offset {
-                progress.pending[index].remaining -= 1
-                break
-            }
+            guard let target, var progress = state.partitions[target.input] else { return }
+            let index = target.sequence - progress.base
+            guard index >= 0, index < progress.pending.count else { return }
+            progress.pending[index].remaining -= 1
+            let output = KafkaPartition(topic: target.outputTopic, partition: partition)
+            progress.pending[index].outputEnds[output] = max(progress.pending[index].outputEnds[output] ?? 0, offset + 1)
             Self.advance(&progress, &state.recordsInFlight)
-            state.partitions[partition] = progress
+            state.partitions[target.input] = progress
         }
     }
 
     private static func advance(_ progress: inout PartitionProgress, _ inFlight: inout Int) {
         while progress.head < progress.pending.count, progress.pending[progress.head].remaining == 0 {
-            progress.committable = progress.pending[progress.head].offset + 1
+            let entry = progress.pending[progress.head]
+            for (output, end) in entry.outputEnds {
+                progress.outputCheckpoint[output] = max(progress.outputCheckpoint[output] ?? 0, end)
+            }
+            if let offset = entry.offset {
+                progress.committable = offset + 1
+                inFlight -= 1
+            }
             progress.head += 1
-            inFlight -= 1
         }
         if progress.head > 1024, progress.head * 2 > progress.pending.count {
             progress.pending.removeFirst(progress.head)
+            progress.base += progress.head
             progress.head = 0
         }
     }
 
-    /// Offsets that advanced since the last call, to store with the consumer.
-    func takeCommittable() -> [(KafkaPartition, Int64)] {
+    /// Offsets that advanced since the last call, with their output checkpoints, to store and commit.
+    func takeCommittable() -> [Checkpoint] {
         self.state.withLockedValue { state in
-            var result: [(KafkaPartition, Int64)] = []
+            var result: [Checkpoint] = []
             for (partition, var progress) in state.partitions {
                 if let committable = progress.committable, committable != progress.stored {
                     progress.stored = committable
                     state.partitions[partition] = progress
-                    result.append((partition, committable))
+                    result.append(Checkpoint(partition: partition, offset: committable, outputs: progress.outputCheckpoint))
                 }
             }
             return result
@@ -108,10 +139,10 @@ final class OffsetTracker: Sendable {
         self.state.withLockedValue { state in
             for partition in partitions {
                 if let progress = state.partitions.removeValue(forKey: partition) {
-                    state.recordsInFlight -= progress.pending.count - progress.head
+                    state.recordsInFlight -= progress.pending[progress.head...].filter { $0.offset != nil }.count
                 }
             }
-            state.tokens = state.tokens.filter { !partitions.contains($0.value.0) }
+            state.tokens = state.tokens.filter { !partitions.contains($0.value.input) }
         }
     }
 

@@ -12,6 +12,9 @@ extension Date {
 
 /// A record to publish.
 struct OutputRecord: Sendable {
+    /// The deterministic output id (`referral-router.output-id` header; the CloudEvents id where there is one), by
+    /// which a restore recognises what was already published.
+    var id: String?
     var topic: String
     /// An explicit partition (state records go to the input's partition number), or `nil` for the partitioner.
     var partition: Int32?
@@ -95,11 +98,35 @@ final class RecordProcessor {
 
     // MARK: Processing
 
+    /// Output ids already published on each partition's tail, found by the restore; outputs with these ids are not
+    /// published again when their input is replayed.
+    private(set) var published: [Int32: Set<String>] = [:]
+
     func process(_ record: KafkaRecord) -> Result {
-        if record.topic == self.topics.status {
-            return self.processStatus(record)
+        var result = record.topic == self.topics.status ? self.processStatus(record) : self.processRequest(record)
+        result.outputs = self.finish(result.outputs, partition: record.partition)
+        return result
+    }
+
+    /// Sends every output to the input's partition number, labels it with its output id, and drops outputs a
+    /// restore found already published.
+    func finish(_ outputs: [OutputRecord], partition: Int32) -> [OutputRecord] {
+        let published = self.published[partition]
+        var result: [OutputRecord] = []
+        result.reserveCapacity(outputs.count)
+        for var output in outputs {
+            output.partition = partition
+            if let id = output.id {
+                if published?.contains(id) == true { continue }
+                output.headers.append(KafkaHeader(key: "referral-router.output-id", string: id))
+            }
+            result.append(output)
         }
-        return self.processRequest(record)
+        return result
+    }
+
+    func setPublished(_ ids: Set<String>, partition: Int32) {
+        self.published[partition] = ids
     }
 
     private func processRequest(_ record: KafkaRecord) -> Result {
@@ -136,17 +163,18 @@ final class RecordProcessor {
             decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
         outputs.append(
             OutputRecord(
-                topic: self.topics.assignments, partition: nil, key: key, value: assignment,
+                id: "\(request.id)/assignment", topic: self.topics.assignments, partition: nil, key: key, value: assignment,
                 headers: self.cloudEvent(
                     id: "\(request.id)/assignment", type: "fi.referral.assignment.v1", subject: request.id, time: now,
                     schema: "assignment.v1", traceparent: trace)))
         for consultation in decision.consultations {
             outputs.append(
                 OutputRecord(
-                    topic: self.topics.consultations, partition: nil, key: key,
+                    id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", topic: self.topics.consultations,
+                    partition: nil, key: key,
                     value: AssignmentEncoder.consultation(consultation, decision: decision, request: request, decidedAt: now),
                     headers: self.cloudEvent(
-                        id: "\(request.id)/consultation/\(consultation.teamId)", type: "fi.referral.consultation.v1",
+                        id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", type: "fi.referral.consultation.v1",
                         subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
         }
         var entry = ReferralEntry(
@@ -238,15 +266,16 @@ final class RecordProcessor {
         headers.append(KafkaHeader(key: "__connect.errors.exception.message", string: failure.reason))
         headers.append(KafkaHeader(key: "referral-router.error.code", string: failure.code.rawValue))
         headers.append(KafkaHeader(key: "referral-router.error.at", string: RFC3339.format(now)))
+        let source = "\(record.topic)/\(record.partition)/\(record.offset)"
         let deadLetter = OutputRecord(
-            topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
+            id: "\(source)/deadletter", topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
         let rejectionKey = failure.id.map { Array($0.utf8) } ?? record.key
         let rejection = OutputRecord(
-            topic: self.topics.rejections, partition: nil, key: rejectionKey,
+            id: "\(source)/rejection", topic: self.topics.rejections, partition: nil, key: rejectionKey,
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
             headers: self.cloudEvent(
-                id: "\(record.topic)/\(record.partition)/\(record.offset)/rejection", type: "fi.referral.rejection.v1",
+                id: "\(source)/rejection", type: "fi.referral.rejection.v1",
                 subject: failure.id, time: now, schema: "rejection.v1", traceparent: Self.traceparent(record)))
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
@@ -271,8 +300,56 @@ final class RecordProcessor {
         json.field("inputOffset", Int(offset))
         json.endObject()
         return OutputRecord(
-            topic: self.topics.state, partition: partition, key: Array(id.utf8), value: json.bytes,
+            id: nil, topic: self.topics.state, partition: partition, key: Array(id.utf8), value: json.bytes,
             headers: [KafkaHeader(key: "content-type", string: "application/json")])
+    }
+
+    /// The state-topic key of an input partition's checkpoint.
+    static func checkpointKey(_ input: KafkaPartition) -> String {
+        "__checkpoint/\(input.topic)/\(input.partition)"
+    }
+
+    /// A checkpoint: the committed offset of an input partition and where, in each output partition, the outputs
+    /// of later records begin. Written after the offset was committed.
+    func checkpointRecord(_ checkpoint: OffsetTracker.Checkpoint, now: Date) -> OutputRecord {
+        var json = JSONWriter(capacity: 256)
+        json.beginObject()
+        json.field("v", 1)
+        json.field("checkpoint", checkpoint.partition.topic)
+        json.field("partition", Int(checkpoint.partition.partition))
+        json.field("inputOffset", Int(checkpoint.offset))
+        json.key("outputs")
+        json.beginObject()
+        for (output, offset) in checkpoint.outputs.sorted(by: { $0.key < $1.key }) where output.partition == checkpoint.partition.partition {
+            json.field(output.topic, Int(offset))
+        }
+        json.endObject()
+        json.field("updatedAt", RFC3339.format(now))
+        json.endObject()
+        return OutputRecord(
+            id: nil, topic: self.topics.state, partition: checkpoint.partition.partition,
+            key: Array(Self.checkpointKey(checkpoint.partition).utf8), value: json.bytes,
+            headers: [KafkaHeader(key: "content-type", string: "application/json")])
+    }
+
+    /// The latest checkpoint of each input topic among a partition's state records: per output topic, where the
+    /// outputs of records not yet committed may begin.
+    static func checkpoints(in records: [KafkaRecord]) -> [String: [String: Int64]] {
+        var result: [String: [String: Int64]] = [:]
+        for record in records {
+            guard let key = record.key, key.starts(with: Array("__checkpoint/".utf8)),
+                case .success(.object(let object)) = JSONParser.parse(record.value),
+                case .string(let input)? = object["checkpoint"], case .object(let outputs)? = object["outputs"]
+            else { continue }
+            var offsets: [String: Int64] = [:]
+            for (topic, value) in outputs.members {
+                if case .number(let number) = value, let offset = number.integer {
+                    offsets[topic] = Int64(offset)
+                }
+            }
+            result[input] = offsets
+        }
+        return result
     }
 
     /// Rebuilds a partition's state from its state-topic records (the last record of each key wins).
@@ -302,6 +379,7 @@ final class RecordProcessor {
 
     func drop(partition: Int32) {
         self.partitions.removeValue(forKey: partition)
+        self.published.removeValue(forKey: partition)
         self.recomputeLoads()
     }
 
@@ -367,12 +445,14 @@ final class RecordProcessor {
                 continue
             }
             if case .publish(let events) = timers.clockAdvanced(to: now) {
-                outputs += events.map { self.slaRecord($0, now: now, traceparent: nil) }
+                outputs += self.finish(events.map { self.slaRecord($0, now: now, traceparent: nil) }, partition: first.partition)
             }
             entry.timers = timers
             self.partitions[first.partition]?[first.referralId] = entry
             self.schedule(entry, id: first.referralId, partition: first.partition)
-            outputs.append(self.stateRecord(first.referralId, entry, partition: first.partition, offset: -1, now: now))
+            outputs += self.finish(
+                [self.stateRecord(first.referralId, entry, partition: first.partition, offset: -1, now: now)],
+                partition: first.partition)
         }
         return outputs
     }
@@ -422,7 +502,7 @@ final class RecordProcessor {
         var id = "\(event.timerId)/\(event.kind.rawValue)"
         if let threshold = event.threshold { id += "/\(threshold)" }
         return OutputRecord(
-            topic: self.topics.sla, partition: nil, key: Array(event.referralId.utf8), value: json.bytes,
+            id: id, topic: self.topics.sla, partition: nil, key: Array(event.referralId.utf8), value: json.bytes,
             headers: self.cloudEvent(
                 id: id, type: "fi.referral.sla.\(event.kind.rawValue).v1", subject: event.referralId, time: now,
                 schema: "sla-event.v1", traceparent: traceparent))

@@ -45,7 +45,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.tracker = tracker
         self.producer = try KafkaProducerClient(
             properties: Self.producerProperties(settings), logger: logger,
-            onDelivery: { report in tracker.delivered(token: report.token, error: report.error) })
+            onDelivery: { report in
+                tracker.delivered(token: report.token, partition: report.partition, offset: report.offset, error: report.error)
+            })
         self.consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
         self.processor = RecordProcessor(
             configuration: configuration, topics: settings.topics, source: "urn:referral-router:\(settings.kafka.groupId)",
@@ -76,9 +78,15 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // Range assigns the same partition numbers of co-partitioned topics to the same member.
         properties["partition.assignment.strategy"] = "range"
         properties["session.timeout.ms"] = String(settings.kafka.sessionTimeoutMs)
-        properties["auto.commit.interval.ms"] = properties["auto.commit.interval.ms"] ?? "1000"
+        // Offsets are committed synchronously once a second, then a checkpoint is written (see storeOffsets).
+        properties["enable.auto.commit"] = "false"
         properties["isolation.level"] = properties["isolation.level"] ?? "read_committed"
         return properties
+    }
+
+    var outputTopics: [String] {
+        let t = self.settings.topics
+        return [t.assignments, t.consultations, t.sla, t.rejections, t.deadletter]
     }
 
     // MARK: Start-up checks
@@ -103,7 +111,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             }
         }
         var counts: [String: Int] = [:]
-        for topic in [topics.requests, topics.status, topics.state] {
+        let all = [topics.requests, topics.status, topics.state] + self.outputTopics
+        for topic in all {
             var count: Int?
             for attempt in 1...10 {
                 do {
@@ -124,6 +133,12 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             throw KafkaIOError(
                 .topology,
                 "\(topics.requests) has \(requests) partitions but \(topic) has \(counts[topic]!): they must be co-partitioned (same partition count, same key) so that a referral's status updates and state reach the instance that holds it; refusing to start"
+            )
+        }
+        for topic in self.outputTopics where counts[topic] != requests {
+            throw KafkaIOError(
+                .topology,
+                "\(topics.requests) has \(requests) partitions but output topic \(topic) has \(counts[topic]!): every output goes to its input's partition number, so that a restart can find what was already published; create all router topics with the same partition count; refusing to start"
             )
         }
     }
@@ -185,13 +200,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.statistics.update { $0.stopping = true }
         self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
         let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
-        self.storeOffsets()
         if failure == nil {
-            do {
-                try self.consumer.commitStored()
-            } catch {
-                self.logger.warning("Final commit failed", metadata: [LoggingKeys.error: "\(error)"])
-            }
+            self.storeOffsets(forceCommit: true)
+            _ = self.producer.flush(timeoutMilliseconds: 5000)
         }
         self.consumer.close()
         if let failure {
@@ -205,7 +216,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func handle(_ record: KafkaRecord) throws {
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         let result = self.processor.process(record)
-        let tokens = self.tracker.register(partition, offset: record.offset, outputs: result.outputs.count)
+        let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: result.outputs.map(\.topic))
         for (output, token) in zip(result.outputs, tokens) {
             try self.producer.produce(
                 topic: output.topic, partition: output.partition, key: output.key, value: output.value,
@@ -226,11 +237,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused {
             let outputs = self.processor.tick(now: now)
-            let tokens = self.tracker.untracked(outputs: outputs.count)
-            for (output, token) in zip(outputs, tokens) {
-                try self.producer.produce(
-                    topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                    headers: output.headers, token: token)
+            for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
+                let input = KafkaPartition(topic: self.settings.topics.requests, partition: partition)
+                let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
+                for (output, token) in zip(batch, tokens) {
+                    try self.producer.produce(
+                        topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                        headers: output.headers, token: token)
+                }
             }
             let events = outputs.filter { $0.topic == self.settings.topics.sla }.count
             self.metrics.slaEvents.increment(by: events)
@@ -265,14 +279,43 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
-    private func storeOffsets() {
-        for (partition, offset) in self.tracker.takeCommittable() where self.assigned.contains(partition) {
+    private var pendingCheckpoints: [KafkaPartition: OffsetTracker.Checkpoint] = [:]
+    private var lastCommit = Date.distantPast
+
+    /// Stores the offsets whose records are done, and once a second (or when forced) commits them synchronously and
+    /// then writes their checkpoints to the state topic. A checkpoint is written only after its offset was
+    /// committed, so a restore never trusts a checkpoint ahead of the committed offset.
+    private func storeOffsets(forceCommit: Bool = false) {
+        for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
             do {
-                try self.consumer.storeOffset(partition, nextOffset: offset)
+                try self.consumer.storeOffset(checkpoint.partition, nextOffset: checkpoint.offset)
+                self.pendingCheckpoints[checkpoint.partition] = checkpoint
             } catch {
                 self.logger.warning("Storing an offset failed", metadata: [LoggingKeys.error: "\(error)"])
             }
         }
+        guard !self.pendingCheckpoints.isEmpty, forceCommit || Date().timeIntervalSince(self.lastCommit) >= 1 else {
+            return
+        }
+        self.lastCommit = Date()
+        do {
+            try self.consumer.commitStored()
+        } catch {
+            self.logger.warning("Commit failed; will retry", metadata: [LoggingKeys.error: "\(error)"])
+            return
+        }
+        let now = self.clock()
+        for checkpoint in self.pendingCheckpoints.values {
+            let record = self.processor.checkpointRecord(checkpoint, now: now)
+            do {
+                try self.producer.produce(
+                    topic: record.topic, partition: record.partition, key: record.key, value: record.value,
+                    headers: record.headers, token: 0)
+            } catch {
+                self.logger.warning("Writing a checkpoint failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+        self.pendingCheckpoints.removeAll()
     }
 
     /// Pauses consumption while too many records await confirmation (bounded memory during broker outages), and
@@ -295,13 +338,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     public func partitionsRevoked(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
         _ = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
-        self.storeOffsets()
-        do {
-            try self.consumer.commitStored()
-        } catch {
-            self.logger.warning("Commit on revocation failed", metadata: [LoggingKeys.error: "\(error)"])
-        }
+        self.storeOffsets(forceCommit: true)
+        // The checkpoints must reach the broker before the partitions move to another instance.
+        _ = self.producer.flush(timeoutMilliseconds: 5000)
         self.tracker.forget(partitions)
+        self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
         for partition in Set(partitions.map(\.partition)) {
             self.processor.drop(partition: partition)
         }
@@ -316,9 +357,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.statistics.update { $0.restoring = true }
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
         do {
-            let restored = try StateRestorer(settings: self.settings, logger: self.logger).restore(partitions: numbers)
+            let restorer = StateRestorer(settings: self.settings, logger: self.logger)
+            let restored = try restorer.restore(partitions: numbers)
+            var starts: [KafkaPartition: Int64] = [:]
             for number in numbers {
-                self.processor.restore(partition: number, records: restored[number] ?? [])
+                let records = restored[number] ?? []
+                self.processor.restore(partition: number, records: records)
+                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: RecordProcessor.checkpoints(in: records)) {
+                    starts[KafkaPartition(topic: topic, partition: number)] = offset
+                }
+            }
+            let published = try restorer.publishedOutputs(from: starts)
+            for number in numbers {
+                self.processor.setPublished(published[number] ?? [], partition: number)
             }
         } catch {
             // Without its state a partition could assign twice; the loop stops and the process restarts.
@@ -337,6 +388,28 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     private let restoreFailure = NIOLockedValueBox<KafkaIOError?>(nil)
+
+    /// Where to start reading each output partition to find what records not yet committed published: the lowest
+    /// checkpoint over the partition's two inputs. An input without a checkpoint forces a scan from the start,
+    /// unless it never held a record.
+    private func scanStarts(partition: Int32, checkpoints: [String: [String: Int64]]) throws -> [String: Int64] {
+        var starts: [String: Int64] = [:]
+        for input in [self.settings.topics.requests, self.settings.topics.status] {
+            let offsets: [String: Int64]
+            if let checkpoint = checkpoints[input] {
+                offsets = checkpoint
+            } else {
+                let inputPartition = KafkaPartition(topic: input, partition: partition)
+                let high = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000).high
+                if high == 0 { continue }
+                offsets = [:]
+            }
+            for topic in self.outputTopics {
+                starts[topic] = min(starts[topic] ?? Int64.max, offsets[topic] ?? 0)
+            }
+        }
+        return starts
+    }
 
     /// Consumer lag of the assigned partitions and broker reachability, for `/status` and `/readyz`.
     func probe() {

@@ -2,47 +2,80 @@ import Foundation
 import KafkaIO
 import Logging
 
-/// Reads partitions of the router's state topic from the beginning to their current end.
+/// Reads what a partition's previous owner left: its state-topic records (from the beginning) and the tails of its
+/// output partitions (from the last checkpoint), before any of its input records is processed.
 ///
-/// The state topic is compacted on a real cluster (the last record of each referral is kept), so a restore reads
-/// one record per referral plus the not-yet-compacted tail.
+/// The state topic is compacted on a real cluster (the last record of each referral and each checkpoint is kept),
+/// so a restore reads one record per referral plus the not-yet-compacted tail.
 struct StateRestorer {
     let settings: RouterSettings
     let logger: Logger
     var timeout: TimeInterval = 120
 
+    /// State records per partition number.
     func restore(partitions: [Int32]) throws -> [Int32: [KafkaRecord]] {
-        guard !partitions.isEmpty else { return [:] }
         let topic = self.settings.topics.state
+        let starts = Dictionary(uniqueKeysWithValues: partitions.map { (KafkaPartition(topic: topic, partition: $0), KafkaConsumerClient.beginning) })
+        let records = try self.read(starts)
+        var result: [Int32: [KafkaRecord]] = [:]
+        for (partition, list) in records {
+            result[partition.partition] = list
+        }
+        let count = records.values.reduce(0) { $0 + $1.count }
+        self.logger.info("State restored", metadata: ["partitions": "\(partitions)", "records": "\(count)"])
+        return result
+    }
+
+    /// The output ids published on each output partition from the given offsets to the end.
+    func publishedOutputs(from starts: [KafkaPartition: Int64]) throws -> [Int32: Set<String>] {
+        let records = try self.read(starts)
+        var result: [Int32: Set<String>] = [:]
+        var count = 0
+        for (partition, list) in records {
+            for record in list {
+                if let id = record.headers.last(where: { $0.key == "referral-router.output-id" })?.stringValue {
+                    result[partition.partition, default: []].insert(id)
+                    count += 1
+                }
+            }
+        }
+        self.logger.info("Output tails read", metadata: ["partitions": "\(starts.count)", "outputs": "\(count)"])
+        return result
+    }
+
+    /// Reads partitions from the given offsets to their current end.
+    private func read(_ starts: [KafkaPartition: Int64]) throws -> [KafkaPartition: [KafkaRecord]] {
+        guard !starts.isEmpty else { return [:] }
         var properties = RouterService.commonProperties(self.settings)
         properties["group.id"] = "\(self.settings.kafka.groupId).restore"
         properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumerClient(properties: properties, logger: self.logger)
         defer { consumer.close() }
-        var remaining: [Int32: Int64] = [:]
-        for partition in partitions {
-            let marks = try consumer.watermarks(KafkaPartition(topic: topic, partition: partition), timeoutMilliseconds: 5000)
-            if marks.high > marks.low {
+        var remaining: [KafkaPartition: Int64] = [:]
+        var assignments: [(KafkaPartition, Int64)] = []
+        for (partition, start) in starts {
+            let marks = try consumer.watermarks(partition, timeoutMilliseconds: 5000)
+            let from = start == KafkaConsumerClient.beginning ? marks.low : max(start, marks.low)
+            if marks.high > from {
                 remaining[partition] = marks.high
+                assignments.append((partition, start == KafkaConsumerClient.beginning ? start : from))
             }
         }
-        var records: [Int32: [KafkaRecord]] = [:]
+        var records: [KafkaPartition: [KafkaRecord]] = [:]
         guard !remaining.isEmpty else { return records }
         let started = Date()
-        let targets = remaining.keys.sorted().map { KafkaPartition(topic: topic, partition: $0) }
-        try consumer.assign(targets, offsets: Array(repeating: KafkaConsumerClient.beginning, count: targets.count))
+        try consumer.assign(assignments.map(\.0), offsets: assignments.map(\.1))
         while !remaining.isEmpty {
             guard Date().timeIntervalSince(started) < self.timeout else {
-                throw KafkaIOError(.timeout, "restoring \(topic) partitions \(remaining.keys.sorted()) timed out")
+                throw KafkaIOError(.timeout, "reading \(remaining.keys.sorted()) timed out")
             }
             guard let record = try consumer.poll(timeoutMilliseconds: 200) else { continue }
-            records[record.partition, default: []].append(record)
-            if let high = remaining[record.partition], record.offset >= high - 1 {
-                remaining.removeValue(forKey: record.partition)
+            let partition = KafkaPartition(topic: record.topic, partition: record.partition)
+            records[partition, default: []].append(record)
+            if let high = remaining[partition], record.offset >= high - 1 {
+                remaining.removeValue(forKey: partition)
             }
         }
-        let count = records.values.reduce(0) { $0 + $1.count }
-        self.logger.info("State restored", metadata: ["partitions": "\(partitions)", "records": "\(count)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         return records
     }
 }
