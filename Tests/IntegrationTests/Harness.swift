@@ -9,7 +9,9 @@ import Testing
 /// An in-process mock cluster with the router's topics, a router that can be started and stopped, and readers for
 /// what it published. Each test makes its own cluster, so tests never share topics.
 final class Harness: @unchecked Sendable {
-    let cluster: KafkaMockCluster
+    /// The in-process cluster, or `nil` when the broker runs elsewhere (`dev-broker`).
+    let cluster: KafkaMockCluster?
+    let bootstrap: String
     var settings: RouterSettings
     let configuration: SteeringConfiguration
     let logger: Logger
@@ -21,9 +23,11 @@ final class Harness: @unchecked Sendable {
 
     init(partitions: Int = 4, statusPartitions: Int? = nil, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.logger = logger
-        self.cluster = try KafkaMockCluster(brokers: 1, logger: logger)
+        let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
+        self.cluster = cluster
+        self.bootstrap = cluster.bootstrapServers
         var settings = RouterSettings()
-        settings.kafka.bootstrapServers = self.cluster.bootstrapServers
+        settings.kafka.bootstrapServers = cluster.bootstrapServers
         settings.kafka.sessionTimeoutMs = 6000
         settings.kafka.properties = ["topic.metadata.refresh.interval.ms": "1000", "reconnect.backoff.max.ms": "1000"]
         settings.http.port = 0
@@ -33,16 +37,91 @@ final class Harness: @unchecked Sendable {
         self.configuration = try SteeringConfiguration.load(directory: Self.steeringDirectory)
         let t = settings.topics
         for topic in [t.requests, t.assignments, t.consultations, t.sla, t.rejections, t.deadletter, t.state] {
-            try self.cluster.createTopic(topic, partitions: partitions)
+            try cluster.createTopic(topic, partitions: partitions)
         }
-        try self.cluster.createTopic(t.status, partitions: statusPartitions ?? partitions)
+        try cluster.createTopic(t.status, partitions: statusPartitions ?? partitions)
+    }
+
+    /// A harness for a broker hosted by another process, whose topics exist already.
+    init(external bootstrap: String, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+        self.logger = logger
+        self.cluster = nil
+        self.bootstrap = bootstrap
+        var settings = RouterSettings()
+        settings.kafka.bootstrapServers = bootstrap
+        settings.steering.directory = Self.steeringDirectory
+        self.settings = settings
+        self.configuration = try SteeringConfiguration.load(directory: Self.steeringDirectory)
+    }
+
+    /// Whether the router's group has committed every record of both inputs.
+    func inputsCommitted(groupId: String) -> Bool {
+        let properties = ["bootstrap.servers": self.bootstrap, "group.id": groupId, "log_level": "0", "enable.auto.commit": "false"]
+        guard let consumer = try? KafkaConsumerClient(properties: properties, logger: self.logger) else { return false }
+        defer { consumer.close() }
+        for topic in [self.settings.topics.requests, self.settings.topics.status] {
+            guard let count = try? consumer.partitionCount(topic: topic) else { return false }
+            let partitions = (0..<Int32(count)).map { KafkaPartition(topic: topic, partition: $0) }
+            guard let committed = try? consumer.committed(partitions) else { return false }
+            for partition in partitions {
+                guard let high = try? consumer.watermarks(partition).high else { return false }
+                if high > 0, (committed[partition] ?? -1) < high { return false }
+            }
+        }
+        return true
+    }
+
+    /// Whether no topic lost records to the mock cluster's retention (it keeps about 5 MiB per partition).
+    func lowWatermarksAreZero() throws -> Bool {
+        let properties = ["bootstrap.servers": self.bootstrap, "group.id": "test-watermarks", "log_level": "0"]
+        let consumer = try KafkaConsumerClient(properties: properties, logger: self.logger)
+        defer { consumer.close() }
+        let t = self.settings.topics
+        for topic in [t.requests, t.status, t.assignments, t.consultations, t.sla, t.rejections, t.deadletter, t.state] {
+            let count = try consumer.partitionCount(topic: topic) ?? 0
+            for partition in 0..<Int32(count) where try consumer.watermarks(KafkaPartition(topic: topic, partition: partition)).low > 0 {
+                Issue.record("\(topic)[\(partition)] lost records to retention; use more partitions")
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Per output topic, how many records repeat an output id already seen.
+    func duplicateOutputReport() throws -> [String: Int] {
+        var report: [String: Int] = [:]
+        let t = self.settings.topics
+        for topic in [t.assignments, t.consultations, t.sla, t.rejections, t.deadletter] {
+            var seen = Set<String>()
+            var duplicates = 0
+            for record in try self.readAll(topic) {
+                guard let id = record.header("referral-router.output-id") else { continue }
+                if !seen.insert(id).inserted { duplicates += 1 }
+            }
+            report[topic] = duplicates
+        }
+        return report
+    }
+
+    /// SLA timers started, and timers started or breached more than once.
+    func slaEventCounts() throws -> (started: Int, startedTwice: Int, breachedTwice: Int) {
+        var started: [String: Int] = [:]
+        var breached: [String: Int] = [:]
+        for record in try self.readAll(self.settings.topics.sla) {
+            guard case .success(.object(let object)) = JSONParser.parse(record.value),
+                case .string(let timer)? = object["timerId"], case .string(let event)? = object["event"]
+            else { continue }
+            if event == "started" { started[timer, default: 0] += 1 }
+            if event == "breached" { breached[timer, default: 0] += 1 }
+        }
+        return (started.count, started.values.filter { $0 > 1 }.count, breached.values.filter { $0 > 1 }.count)
     }
 
     /// Produces records and waits until the broker has every one.
     func produce(_ records: [SyntheticTraffic.Record]) throws {
         let failures = Counter()
         let producer = try KafkaProducerClient(
-            properties: ["bootstrap.servers": self.cluster.bootstrapServers, "linger.ms": "2", "log_level": "3"],
+            properties: ["bootstrap.servers": self.bootstrap, "linger.ms": "5", "log_level": "3"],
             logger: self.logger, onDelivery: { report in if report.error != nil { failures.add() } })
         producer.startPolling()
         defer { producer.stopPolling() }
@@ -52,13 +131,13 @@ final class Harness: @unchecked Sendable {
                 key: record.key, value: record.value, headers: [KafkaHeader(key: "traceparent", string: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")],
                 token: 1)
         }
-        #expect(producer.flush(timeoutMilliseconds: 30_000))
+        #expect(producer.flush(timeoutMilliseconds: 60_000))
         #expect(failures.value == 0)
     }
 
     /// Every record of a topic, from the beginning to its current end.
     func readAll(_ topic: String) throws -> [KafkaRecord] {
-        var properties = ["bootstrap.servers": self.cluster.bootstrapServers, "group.id": "test-reader", "log_level": "3"]
+        var properties = ["bootstrap.servers": self.bootstrap, "group.id": "test-reader", "log_level": "3"]
         properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumerClient(properties: properties, logger: self.logger)
         defer { consumer.close() }

@@ -83,11 +83,11 @@ struct PipelineIntegrationTests {
         let running = try harness.start()
         #expect(await Harness.waitUntil { running.application.isReady && running.application.processedRecords >= 400 })
 
-        harness.cluster.setAllBrokers(up: false)
+        harness.cluster!.setAllBrokers(up: false)
         let wentUnready = await Harness.waitUntil(seconds: 20) { !running.application.isReady }
         #expect(wentUnready, "/readyz must report the outage")
         try? await Task.sleep(for: .seconds(3))
-        harness.cluster.setAllBrokers(up: true)
+        harness.cluster!.setAllBrokers(up: true)
         let cameBack = await Harness.waitUntil(seconds: 60) { running.application.isReady }
         #expect(cameBack, "/readyz must recover")
 

@@ -114,6 +114,10 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         if let v = value("kafka", "bootstrapServers") { self.kafka.bootstrapServers = v }
         if let v = value("kafka", "groupId") { self.kafka.groupId = v }
         if let v = value("kafka", "autoCreateTopics") { self.kafka.autoCreateTopics = v == "true" }
+        if let v = value("kafka", "sessionTimeoutMs") {
+            guard let milliseconds = Int(v) else { throw SettingsError("REFERRAL_ROUTER_KAFKA_SESSIONTIMEOUTMS must be a number") }
+            self.kafka.sessionTimeoutMs = milliseconds
+        }
         if let v = value("http", "host") { self.http.host = v }
         if let v = value("http", "port") {
             guard let port = Int(v) else { throw SettingsError("REFERRAL_ROUTER_HTTP_PORT must be a number") }

@@ -1,0 +1,145 @@
+import Foundation
+import KafkaIO
+import Logging
+import ReferralRouter
+import SteeringModel
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the real binary as separate processes: a broker that outlives the daemons, and daemons killed with
+/// SIGKILL at random moments.
+final class ProcessHarness: @unchecked Sendable {
+    static let binary: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/referral-router").path
+    }()
+
+    let broker: Process
+    let bootstrap: String
+    let logFile: String
+
+    init(partitions: Int) throws {
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: Self.binary)
+        broker.arguments = ["dev-broker", "--partitions", String(partitions)]
+        let pipe = Pipe()
+        broker.standardOutput = pipe
+        broker.standardError = FileHandle.nullDevice
+        try broker.run()
+        var line = Data()
+        while true {
+            let byte = pipe.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        self.broker = broker
+        self.bootstrap = String(decoding: line, as: UTF8.self)
+        self.logFile = FileManager.default.temporaryDirectory.appendingPathComponent("crash-test-\(UUID().uuidString).log").path
+        _ = FileManager.default.createFile(atPath: self.logFile, contents: nil)
+    }
+
+    deinit {
+        self.broker.terminate()
+        self.broker.waitUntilExit()
+    }
+
+    func startDaemon() throws -> Process {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Self.binary)
+        daemon.arguments = ["run", "--bootstrap", self.bootstrap, "--steering", Harness.steeringDirectory, "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["REFERRAL_ROUTER_KAFKA_SESSIONTIMEOUTMS"] = "6000"
+        environment["REFERRAL_ROUTER_LOGGING_LEVEL"] = "warning"
+        daemon.environment = environment
+        let log = FileHandle(forWritingAtPath: self.logFile)!
+        log.seekToEndOfFile()
+        daemon.standardOutput = log
+        daemon.standardError = log
+        try daemon.run()
+        return daemon
+    }
+
+    func kill(_ daemon: Process) {
+        Glibc.kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+    }
+}
+
+@Suite("Fault tests: the daemon as a separate process", .serialized, .timeLimit(.minutes(10)))
+struct CrashTests {
+    @Test func sigkillAtRandomMomentsLosesAndDuplicatesNothing() async throws {
+        let partitions = 16
+        let processes = try ProcessHarness(partitions: partitions)
+        let harness = try Harness(external: processes.bootstrap)
+        var rng = SeededRandom(seed: 20_261_122)
+        var traffic = SyntheticTraffic(seed: 5, prefix: "crash", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
+        let requests = (0..<20_000).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(requests)
+        try harness.produce(requests)
+
+        var kills = 0
+        var daemon = try processes.startDaemon()
+        // Three kills while requests are processed.
+        for _ in 0..<3 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 7000...11000, using: &rng)))
+            processes.kill(daemon)
+            kills += 1
+            daemon = try processes.startDaemon()
+        }
+        #expect(await Harness.waitUntil(seconds: 240) { harness.outputsComplete(expected) }, "every request decided")
+
+        // Status updates for decided referrals, with two more kills while they are processed.
+        let decided = Array(expected.validIds).sorted()
+        var statuses: [SyntheticTraffic.Record] = []
+        for index in 0..<3000 {
+            let id = decided[Int(rng.next() % UInt64(decided.count))]
+            let status = ["acknowledged", "first_contact", "assessment_started", "closed"][index % 4]
+            let json = "{\"referralId\":\"\(id)\",\"status\":\"\(status)\",\"at\":\"\(RFC3339.format(Date()))\",\"team\":\"t\"}"
+            statuses.append(SyntheticTraffic.Record(kind: .status, isRequest: false, key: Array(id.utf8), value: Array(json.utf8), id: id))
+        }
+        try harness.produce(statuses)
+        for _ in 0..<2 {
+            try await Task.sleep(for: .milliseconds(Int.random(in: 3000...6000, using: &rng)))
+            processes.kill(daemon)
+            kills += 1
+            daemon = try processes.startDaemon()
+        }
+        #expect(await Harness.waitUntil(seconds: 240) { harness.inputsCommitted(groupId: "referral-router") }, "every input committed")
+        try await Task.sleep(for: .seconds(2))
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0, "graceful stop exits 0")
+
+        // Nothing was deleted by the mock's retention, so the counts below are complete.
+        #expect(try harness.lowWatermarksAreZero())
+        try verifyOutputs(harness, expected)
+        let report = try harness.duplicateOutputReport()
+        let sla = try harness.slaEventCounts()
+        print("crash test: \(requests.count) requests + \(statuses.count) status updates, \(kills) SIGKILLs; valid ids \(expected.validIds.count), invalid \(expected.invalidValues.count), repeated ids \(expected.duplicates); timers started \(sla.started) (timers with two starts: \(sla.startedTwice)), breached twice: \(sla.breachedTwice); duplicate outputs by id: \(report)")
+        #expect(report.values.allSatisfy { $0 == 0 })
+        #expect(sla.startedTwice == 0)
+        #expect(sla.breachedTwice == 0)
+        #expect(sla.started >= expected.validIds.count)
+    }
+}
+
+/// SplitMix64, so kill moments reproduce from the seed.
+struct SeededRandom: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        self.state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
