@@ -3,6 +3,13 @@
 // Run: make bench (swift package --package-path Benchmarks benchmark)
 import PackageDescription
 
+import class Foundation.ProcessInfo
+import struct Foundation.URL
+
+// A path dependency's identity is its directory name, which differs between checkouts.
+let routerPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .lastPathComponent.lowercased()
+
 let package = Package(
     name: "referral-router-benchmarks",
     platforms: [.macOS(.v15)],
@@ -15,8 +22,8 @@ let package = Package(
             name: "SteeringBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SteeringModel", package: "referral-router"),
-                .product(name: "ReferralRouterLibrary", package: "referral-router"),
+                .product(name: "SteeringModel", package: routerPackage),
+                .product(name: "ReferralRouterLibrary", package: routerPackage),
             ],
             path: "Benchmarks/SteeringBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

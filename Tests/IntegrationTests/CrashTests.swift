@@ -143,3 +143,106 @@ struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Fault tests: rebalances and injected errors", .serialized, .timeLimit(.minutes(6)))
+struct RebalanceAndErrorTests {
+    /// Emergency referrals submitted 59 min 35 s ago: warnings are overdue at once and the breach falls due in
+    /// about 25 s, so timers fire during the test without touching any clock.
+    static func overdueEmergencies(_ count: Int, prefix: String) -> [SyntheticTraffic.Record] {
+        let submitted = RFC3339.format(Date().addingTimeInterval(-(59 * 60 + 35)))
+        return (0..<count).map { index in
+            let id = "\(prefix)-\(index)"
+            let json = """
+                {"type":"referral","id":"\(id)","submittedAt":"\(submitted)","source":{"system":"test"},\
+                "client":{"ref":"pseud-\(index)","ageYears":\(index % 18),"municipality":"111"},\
+                "need":{"concerns":["parenting"],"urgency":"emergency","severity":"severe"}}
+                """
+            return SyntheticTraffic.Record(kind: .valid, isRequest: true, key: Array(id.utf8), value: Array(json.utf8), id: id)
+        }
+    }
+
+    static func slaEvents(_ harness: Harness) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for record in try harness.readAll(harness.settings.topics.sla) {
+            guard case .success(.object(let object)) = JSONParser.parse(record.value),
+                case .string(let timer)? = object["timerId"], case .string(let event)? = object["event"]
+            else { continue }
+            var text = event
+            if case .number(let threshold)? = object["threshold"] { text += ":\(threshold.text)" }
+            result[timer, default: []].append(text)
+        }
+        return result
+    }
+
+    @Test func aKilledInstancesPartitionsAndTimersMoveToTheSurvivors() async throws {
+        let processes = try ProcessHarness(partitions: 6)
+        let harness = try Harness(external: processes.bootstrap)
+        var daemons = try (0..<3).map { _ in try processes.startDaemon() }
+        // Let the three members join one generation before traffic arrives.
+        try await Task.sleep(for: .seconds(8))
+        let requests = Self.overdueEmergencies(120, prefix: "rebalance")
+        try harness.produce(requests)
+        #expect(try await Harness.waitUntil(seconds: 60) { try Self.slaEvents(harness).values.filter { $0.contains("started") }.count == 120 })
+
+        processes.kill(daemons.removeFirst())
+        let breached = try await Harness.waitUntil(seconds: 120) {
+            try Self.slaEvents(harness).values.filter { $0.contains("breached") }.count == 120
+        }
+        #expect(breached, "every timer, including the killed instance's, breaches")
+        try await Task.sleep(for: .seconds(3))
+        for daemon in daemons {
+            daemon.terminate()
+            daemon.waitUntilExit()
+            #expect(daemon.terminationStatus == 0)
+        }
+        let events = try Self.slaEvents(harness)
+        let expected = ["started", "warning:0.5", "warning:0.75", "breached"]
+        let wrong = events.filter { $0.value.sorted() != expected.sorted() }
+        print("rebalance test: 3 instances, 1 SIGKILL; \(events.count) timers; timers with missing or repeated events: \(wrong.count)")
+        #expect(events.count == 120)
+        #expect(wrong.isEmpty, "\(wrong.prefix(3))")
+        let assignments = try harness.readAll(harness.settings.topics.assignments)
+        #expect(Set(assignments.compactMap(\.keyString)).count == 120)
+        #expect(assignments.count == 120)
+    }
+
+    @Test func injectedProduceAndCommitErrorsEndInRecovery() async throws {
+        let harness = try Harness(partitions: 4)
+        var traffic = SyntheticTraffic(seed: 99, prefix: "inject", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
+        let records = (0..<1000).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        let cluster = try #require(harness.cluster)
+        // Retriable produce errors (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_FOR_PARTITION) and commit
+        // errors (COORDINATOR_NOT_AVAILABLE, REQUEST_TIMED_OUT).
+        cluster.pushRequestErrors(apiKey: 0, errors: Array(repeating: 19, count: 10) + Array(repeating: 7, count: 5) + Array(repeating: 6, count: 5))
+        cluster.pushRequestErrors(apiKey: 8, errors: Array(repeating: 15, count: 5) + Array(repeating: 7, count: 3))
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
+        #expect(await Harness.waitUntil(seconds: 30) { harness.inputsCommitted(groupId: "referral-router") }, "commits recover")
+        #expect(await running.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+
+    @Test func aFatalProducerErrorStopsTheInstanceAndARestartLosesNothing() async throws {
+        let harness = try Harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 123, prefix: "fatal", invalidShare: 0.05, duplicateShare: 0.05, statusShare: 0)
+        let records = (0..<600).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        // OUT_OF_ORDER_SEQUENCE_NUMBER is fatal for an idempotent producer.
+        try #require(harness.cluster).pushRequestErrors(apiKey: 0, errors: [45, 45, 45])
+        let first = try harness.start()
+        _ = await Harness.waitUntil(seconds: 30) { harness.outputsComplete(expected) }
+        let error = await first.stop()
+        print("fatal-error test: first instance ended with \(error.map { "\($0)" } ?? "no error (the client recovered)")")
+        let second = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
+        #expect(await second.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+}

@@ -86,8 +86,13 @@ struct PipelineIntegrationTests {
         harness.cluster!.setAllBrokers(up: false)
         let wentUnready = await Harness.waitUntil(seconds: 20) { !running.application.isReady }
         #expect(wentUnready, "/readyz must report the outage")
-        try? await Task.sleep(for: .seconds(3))
+        // Load keeps arriving while the brokers are down for at least 10 s.
+        let during = (0..<200).map { _ in traffic.next() }
+        expected.add(during)
+        let producing = Task { try harness.produce(during) }
+        try? await Task.sleep(for: .seconds(10))
         harness.cluster!.setAllBrokers(up: true)
+        try await producing.value
         let cameBack = await Harness.waitUntil(seconds: 60) { running.application.isReady }
         #expect(cameBack, "/readyz must recover")
 

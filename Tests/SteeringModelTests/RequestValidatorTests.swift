@@ -66,6 +66,15 @@ import Testing
         #expect(failure.problems.contains { $0.code == code }, "\(name): \(failure.reason)")
     }
 
+    /// Every code of the closed set is exercised somewhere: by the table above, the dedicated tests below, or (the
+    /// two the pipeline finds) the integration tests.
+    @Test func everyErrorCodeIsCovered() {
+        let tabled = Set(Self.cases.map(\.0))
+        let dedicated: Set<ValidationProblem.Code> = [.recordTooLarge, .invalidUTF8]
+        let pipeline: Set<ValidationProblem.Code> = [.idConflict, .unknownReferral]
+        #expect(tabled.union(dedicated).union(pipeline) == Set(ValidationProblem.Code.allCases))
+    }
+
     @Test func recordTooLarge() {
         let validator = RequestValidator(maximumRecordBytes: 100)
         guard case .failure(let failure) = validator.validateRequest(Array(Self.valid.utf8)) else {
