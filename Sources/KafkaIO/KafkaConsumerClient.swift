@@ -133,6 +133,37 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         return result
     }
 
+    /// The group metadata for transactional offset commits; the caller destroys it.
+    func groupMetadata() -> OpaquePointer? {
+        rd_kafka_consumer_group_metadata(self.client.pointer)
+    }
+
+    /// The next offset the consumer will return for each partition (`nil` when unknown).
+    public func positions(_ partitions: [KafkaPartition]) -> [KafkaPartition: Int64] {
+        let list = RDKafkaClient.makeList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(self.client.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        var result: [KafkaPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            if element.offset >= 0 {
+                result[KafkaPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            }
+        }
+        return result
+    }
+
+    /// Moves the fetch positions of assigned partitions (rewind after an aborted transaction).
+    public func seek(_ offsets: [KafkaPartition: Int64], timeoutMilliseconds: Int32 = 10_000) throws(KafkaIOError) {
+        guard !offsets.isEmpty else { return }
+        let partitions = offsets.keys.sorted()
+        let list = RDKafkaClient.makeList(partitions, offsets: partitions.map { offsets[$0]! })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(self.client.pointer, list, timeoutMilliseconds) {
+            throw KafkaIOError.from(owned: error, .consume, "seek")
+        }
+    }
+
     public func pause(_ partitions: [KafkaPartition]) {
         guard !partitions.isEmpty else { return }
         let list = RDKafkaClient.makeList(partitions)

@@ -13,6 +13,7 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
             case admin
             case topology
             case timeout
+            case transaction
         }
 
         fileprivate let kind: Kind
@@ -25,6 +26,7 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         /// Topics are missing or not co-partitioned.
         public static let topology = Code(kind: .topology)
         public static let timeout = Code(kind: .timeout)
+        public static let transaction = Code(kind: .transaction)
 
         public var description: String { "\(self.kind)" }
     }
@@ -35,6 +37,8 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
     public let kafkaError: Int32?
     public let isFatal: Bool
     public let isRetriable: Bool
+    /// A transactional error after which the transaction must be aborted (and the input rewound).
+    public let requiresAbort: Bool
     public let file: String
     public let line: UInt
 
@@ -44,6 +48,7 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         kafkaError: Int32? = nil,
         isFatal: Bool = false,
         isRetriable: Bool = false,
+        requiresAbort: Bool = false,
         file: String = #fileID,
         line: UInt = #line
     ) {
@@ -52,6 +57,7 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         self.kafkaError = kafkaError
         self.isFatal = isFatal
         self.isRetriable = isRetriable
+        self.requiresAbort = requiresAbort
         self.file = file
         self.line = line
     }
@@ -74,7 +80,8 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         return KafkaIOError(
             code, "\(context): \(String(cString: rd_kafka_error_string(error)))",
             kafkaError: rd_kafka_error_code(error).rawValue, isFatal: rd_kafka_error_is_fatal(error) != 0,
-            isRetriable: rd_kafka_error_is_retriable(error) != 0, file: file, line: line)
+            isRetriable: rd_kafka_error_is_retriable(error) != 0,
+            requiresAbort: rd_kafka_error_txn_requires_abort(error) != 0, file: file, line: line)
     }
 
     static func retriable(_ error: rd_kafka_resp_err_t) -> Bool {
@@ -90,8 +97,13 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         }
     }
 
+    /// The record was purged on purpose (an aborted transaction, a purge before exit), not lost to a failure.
+    public var isPurged: Bool {
+        self.kafkaError == RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue || self.kafkaError == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue
+    }
+
     public var description: String {
-        "\(self.code): \(self.message)\(self.isFatal ? " [fatal]" : "")\(self.isRetriable ? " [retriable]" : "")"
+        "\(self.code): \(self.message)\(self.isFatal ? " [fatal]" : "")\(self.isRetriable ? " [retriable]" : "")\(self.requiresAbort ? " [abortable]" : "")"
     }
 
     public static func == (lhs: KafkaIOError, rhs: KafkaIOError) -> Bool {

@@ -131,6 +131,59 @@ public final class KafkaProducerClient: @unchecked Sendable {
         rd_kafka_flush(self.client.pointer, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
+    /// Drops every record not yet delivered (queued and in flight); their delivery reports say purged.
+    public func purge() {
+        rd_kafka_purge(self.client.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+    }
+
+    // MARK: Transactions (exactly-once mode; requires `transactional.id`)
+
+    /// Registers the transactional id with the coordinator, fencing older producers with the same id.
+    public func initTransactions(timeoutMilliseconds: Int32 = 30_000) throws(KafkaIOError) {
+        if let error = rd_kafka_init_transactions(self.client.pointer, timeoutMilliseconds) {
+            throw KafkaIOError.from(owned: error, .transaction, "init transactions")
+        }
+    }
+
+    public func beginTransaction() throws(KafkaIOError) {
+        if let error = rd_kafka_begin_transaction(self.client.pointer) {
+            throw KafkaIOError.from(owned: error, .transaction, "begin transaction")
+        }
+    }
+
+    /// Adds the consumer's offsets to the current transaction (consume-transform-produce, KIP-447).
+    public func sendOffsetsToTransaction(
+        _ offsets: [KafkaPartition: Int64],
+        consumer: KafkaConsumerClient,
+        timeoutMilliseconds: Int32 = 30_000
+    ) throws(KafkaIOError) {
+        guard !offsets.isEmpty else { return }
+        let partitions = offsets.keys.sorted()
+        let list = RDKafkaClient.makeList(partitions, offsets: partitions.map { offsets[$0]! })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        // Ownership: the group metadata is ours to destroy; librdkafka copies what it needs.
+        guard let metadata = consumer.groupMetadata() else {
+            throw KafkaIOError(.transaction, "the consumer has no group metadata")
+        }
+        defer { rd_kafka_consumer_group_metadata_destroy(metadata) }
+        if let error = rd_kafka_send_offsets_to_transaction(self.client.pointer, list, metadata, timeoutMilliseconds) {
+            throw KafkaIOError.from(owned: error, .transaction, "send offsets to transaction")
+        }
+    }
+
+    /// Commits the current transaction (flushing every record produced in it).
+    public func commitTransaction(timeoutMilliseconds: Int32 = 60_000) throws(KafkaIOError) {
+        if let error = rd_kafka_commit_transaction(self.client.pointer, timeoutMilliseconds) {
+            throw KafkaIOError.from(owned: error, .transaction, "commit transaction")
+        }
+    }
+
+    public func abortTransaction(timeoutMilliseconds: Int32 = 60_000) throws(KafkaIOError) {
+        if let error = rd_kafka_abort_transaction(self.client.pointer, timeoutMilliseconds) {
+            throw KafkaIOError.from(owned: error, .transaction, "abort transaction")
+        }
+    }
+
     /// Records enqueued and not yet delivered or failed.
     public var inFlight: Int {
         Int(rd_kafka_outq_len(self.client.pointer))

@@ -72,6 +72,31 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         public init() {}
     }
 
+    /// `processing.guarantee`: `at_least_once` (default; effectively once by output ids and checkpoints) or
+    /// `exactly_once` (Kafka transactions: outputs, state and input offsets commit together; needs a real cluster
+    /// for its semantics).
+    public struct Processing: Sendable, Codable, Equatable {
+        public var guarantee = "at_least_once"
+        public var transactionIntervalMs = 100
+        /// Unique per instance; defaults to `<groupId>-<host>-<pid>`.
+        public var transactionalId: String? = nil
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.guarantee = try c.decodeIfPresent(String.self, forKey: .guarantee) ?? "at_least_once"
+            self.transactionIntervalMs = try c.decodeIfPresent(Int.self, forKey: .transactionIntervalMs) ?? 100
+            self.transactionalId = try c.decodeIfPresent(String.self, forKey: .transactionalId)
+            guard ["at_least_once", "exactly_once"].contains(self.guarantee) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .guarantee, in: c, debugDescription: "processing.guarantee is at_least_once or exactly_once")
+            }
+        }
+
+        public var isExactlyOnce: Bool { self.guarantee == "exactly_once" }
+    }
+
     public struct Pipeline: Sendable, Codable, Equatable {
         public var maxInFlightRecords = 5000
         public var maxRecordBytes = 65536
@@ -86,6 +111,7 @@ public struct RouterSettings: Sendable, Codable, Equatable {
     public var logging = Logging()
     public var shutdown = Shutdown()
     public var pipeline = Pipeline()
+    public var processing = Processing()
 
     public init() {}
 
@@ -124,6 +150,12 @@ public struct RouterSettings: Sendable, Codable, Equatable {
             self.http.port = port
         }
         if let v = value("steering", "directory") { self.steering.directory = v }
+        if let v = value("processing", "guarantee") {
+            guard ["at_least_once", "exactly_once"].contains(v) else {
+                throw SettingsError("REFERRAL_ROUTER_PROCESSING_GUARANTEE is at_least_once or exactly_once")
+            }
+            self.processing.guarantee = v
+        }
         if let v = value("logging", "level") { self.logging.level = v }
         if let v = value("logging", "format") { self.logging.format = v }
     }
@@ -140,6 +172,7 @@ extension RouterSettings {
         self.logging = try container.decodeIfPresent(Logging.self, forKey: .logging) ?? Logging()
         self.shutdown = try container.decodeIfPresent(Shutdown.self, forKey: .shutdown) ?? Shutdown()
         self.pipeline = try container.decodeIfPresent(Pipeline.self, forKey: .pipeline) ?? Pipeline()
+        self.processing = try container.decodeIfPresent(Processing.self, forKey: .processing) ?? Processing()
     }
 }
 

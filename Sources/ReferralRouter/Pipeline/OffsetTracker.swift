@@ -39,6 +39,9 @@ final class OffsetTracker: Sendable {
         var committable: Int64?
         var stored: Int64?
         var outputCheckpoint: [KafkaPartition: Int64] = [:]
+        /// While the committable offset is below this (the input's end when it was assigned), records are replays
+        /// of what a previous owner may have published: the checkpoint stays where the restore began its scan.
+        var freezeUntil: Int64 = 0
     }
 
     private struct TokenTarget {
@@ -86,7 +89,10 @@ final class OffsetTracker: Sendable {
         self.state.withLockedValue { state in
             let target = state.tokens.removeValue(forKey: token)
             if let error {
-                state.failure = state.failure ?? error
+                // Purged records belong to an aborted transaction or a partition given up; they are replayed.
+                if !error.isPurged {
+                    state.failure = state.failure ?? error
+                }
                 return
             }
             guard let target, var progress = state.partitions[target.input] else { return }
@@ -103,8 +109,10 @@ final class OffsetTracker: Sendable {
     private static func advance(_ progress: inout PartitionProgress, _ inFlight: inout Int) {
         while progress.head < progress.pending.count, progress.pending[progress.head].remaining == 0 {
             let entry = progress.pending[progress.head]
-            for (output, end) in entry.outputEnds {
-                progress.outputCheckpoint[output] = max(progress.outputCheckpoint[output] ?? 0, end)
+            if (progress.committable ?? 0) >= progress.freezeUntil {
+                for (output, end) in entry.outputEnds {
+                    progress.outputCheckpoint[output] = max(progress.outputCheckpoint[output] ?? 0, end)
+                }
             }
             if let offset = entry.offset {
                 progress.committable = offset + 1
@@ -116,6 +124,17 @@ final class OffsetTracker: Sendable {
             progress.pending.removeFirst(progress.head)
             progress.base += progress.head
             progress.head = 0
+        }
+    }
+
+    /// Starts an input partition's checkpoint where the restore began scanning its outputs, frozen until the
+    /// partition's input has been processed past `freezeUntil`.
+    func seed(_ partition: KafkaPartition, outputs: [KafkaPartition: Int64], freezeUntil: Int64) {
+        self.state.withLockedValue { state in
+            var progress = state.partitions[partition] ?? PartitionProgress()
+            progress.outputCheckpoint = outputs
+            progress.freezeUntil = freezeUntil
+            state.partitions[partition] = progress
         }
     }
 

@@ -50,6 +50,8 @@ final class RecordProcessor {
         var municipality: String?
         var schoolId: String?
         var timers: ReferralTimers?
+        /// The offset of the request that was decided, so that its replay is told apart from a repeated request.
+        var inputOffset: Int64?
     }
 
     /// A referral whose timers wake up at an instant.
@@ -138,7 +140,11 @@ final class RecordProcessor {
             request = valid
         }
         let hash = Self.requestHash(request)
-        if let existing = self.partitions[record.partition]?[request.id] {
+        let existing = self.partitions[record.partition]?[request.id]
+        if let existing, existing.inputOffset == record.offset, existing.requestHash == hash {
+            // A replay of the very record that was decided: its state landed, but some outputs may not have
+            // (they go to other partitions). Decide again; outputs already published are dropped by id.
+        } else if let existing {
             if existing.requestHash == hash {
                 return Result(outputs: [], outcome: .duplicate)
             }
@@ -179,7 +185,7 @@ final class RecordProcessor {
         }
         var entry = ReferralEntry(
             requestHash: hash, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
-            schoolId: request.client.schoolId)
+            schoolId: request.client.schoolId, inputOffset: record.offset)
         if let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) {
             var timers = ReferralTimers(referralId: request.id)
             let calculator = self.planner.calculator(for: request)
@@ -189,12 +195,19 @@ final class RecordProcessor {
             {
                 outputs += events.map { self.slaRecord($0, now: now, traceparent: trace) }
             }
-            entry.timers = timers
+            // On a replay the timers keep what they have fired since; their `started` events are re-sent by id.
+            entry.timers = existing?.timers ?? timers
+            if let existing {
+                entry.status = existing.status
+                entry.ownerTeam = existing.ownerTeam
+            }
             self.schedule(entry, id: request.id, partition: record.partition)
         }
         outputs.append(self.stateRecord(request.id, entry, partition: record.partition, offset: record.offset, now: now))
         self.partitions[record.partition, default: [:]][request.id] = entry
-        self.loads[decision.owner.teamId, default: 0] += 1
+        if existing == nil {
+            self.loads[decision.owner.teamId, default: 0] += 1
+        }
         return Result(outputs: outputs, outcome: .routed(consultations: decision.consultations.count))
     }
 
@@ -297,7 +310,7 @@ final class RecordProcessor {
             json.raw(Array(encoded))
         }
         json.field("updatedAt", RFC3339.format(now))
-        json.field("inputOffset", Int(offset))
+        json.field("inputOffset", entry.inputOffset.map { Int($0) })
         json.endObject()
         return OutputRecord(
             id: nil, topic: self.topics.state, partition: partition, key: Array(id.utf8), value: json.bytes,
@@ -332,14 +345,15 @@ final class RecordProcessor {
             headers: [KafkaHeader(key: "content-type", string: "application/json")])
     }
 
-    /// The latest checkpoint of each input topic among a partition's state records: per output topic, where the
-    /// outputs of records not yet committed may begin.
-    static func checkpoints(in records: [KafkaRecord]) -> [String: [String: Int64]] {
-        var result: [String: [String: Int64]] = [:]
+    /// The latest checkpoint of each input topic among a partition's state records: the committed input offset it
+    /// was written for, and per output topic where the outputs of later records may begin.
+    static func checkpoints(in records: [KafkaRecord]) -> [String: (inputOffset: Int64, outputs: [String: Int64])] {
+        var result: [String: (inputOffset: Int64, outputs: [String: Int64])] = [:]
         for record in records {
             guard let key = record.key, key.starts(with: Array("__checkpoint/".utf8)),
                 case .success(.object(let object)) = JSONParser.parse(record.value),
-                case .string(let input)? = object["checkpoint"], case .object(let outputs)? = object["outputs"]
+                case .string(let input)? = object["checkpoint"], case .object(let outputs)? = object["outputs"],
+                case .number(let inputOffset)? = object["inputOffset"], let committed = inputOffset.integer
             else { continue }
             var offsets: [String: Int64] = [:]
             for (topic, value) in outputs.members {
@@ -347,7 +361,7 @@ final class RecordProcessor {
                     offsets[topic] = Int64(offset)
                 }
             }
-            result[input] = offsets
+            result[input] = (Int64(committed), offsets)
         }
         return result
     }
@@ -365,6 +379,9 @@ final class RecordProcessor {
             if case .string(let text)? = object["status"] { entry.status = text }
             if case .string(let text)? = object["municipality"] { entry.municipality = text }
             if case .string(let text)? = object["schoolId"] { entry.schoolId = text }
+            if case .number(let number)? = object["inputOffset"], let offset = number.integer, offset >= 0 {
+                entry.inputOffset = Int64(offset)
+            }
             if object["timers"] != nil, let timers = Self.decodeTimers(record.value) {
                 entry.timers = timers
             }
@@ -440,10 +457,8 @@ final class RecordProcessor {
                 let wake = timers.nextWakeUp
             else { continue }
             // A stale entry (the timers changed since it was scheduled) is replaced by the current one.
-            guard wake.epochMilliseconds == first.milliseconds else {
-                self.schedule(entry, id: first.referralId, partition: first.partition)
-                continue
-            }
+            // A stale entry: every change to the timers scheduled the current wake-up already.
+            guard wake.epochMilliseconds == first.milliseconds else { continue }
             if case .publish(let events) = timers.clockAdvanced(to: now) {
                 outputs += self.finish(events.map { self.slaRecord($0, now: now, traceparent: nil) }, partition: first.partition)
             }

@@ -69,6 +69,16 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         properties["linger.ms"] = properties["linger.ms"] ?? "5"
         // Infinite: during a broker outage records wait (the loop pauses consumption) instead of failing.
         properties["message.timeout.ms"] = properties["message.timeout.ms"] ?? "0"
+        if settings.processing.isExactlyOnce {
+            let host = ProcessInfo.processInfo.hostName
+            properties["transactional.id"] =
+                settings.processing.transactionalId
+                ?? "\(settings.kafka.groupId)-\(host)-\(ProcessInfo.processInfo.processIdentifier)"
+            // A transaction's records may wait as long as the transaction may, and no longer (librdkafka's rule).
+            let transactionTimeout = properties["transaction.timeout.ms"] ?? "60000"
+            properties["transaction.timeout.ms"] = transactionTimeout
+            properties["message.timeout.ms"] = transactionTimeout
+        }
         return properties
     }
 
@@ -149,6 +159,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         try self.checkTopology()
         self.producer.startPolling()
         defer { self.producer.stopPolling() }
+        if self.settings.processing.isExactlyOnce {
+            try self.producer.initTransactions()
+            try self.producer.beginTransaction()
+            self.logger.info("Exactly-once mode: outputs, state and input offsets commit in one transaction")
+        }
         try self.consumer.subscribe([self.settings.topics.requests, self.settings.topics.status], listener: self)
         self.logger.info(
             "Consuming",
@@ -189,9 +204,18 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 failure = error
                 break
             }
-            guard let record else { continue }
             do {
-                try self.handle(record)
+                do {
+                    if let record {
+                        try self.handle(record)
+                    }
+                    if self.settings.processing.isExactlyOnce {
+                        try self.commitTransactionIfDue()
+                    }
+                } catch let error as KafkaIOError where self.settings.processing.isExactlyOnce && !error.isFatal {
+                    // A produce refused inside a transaction that must abort: abort, rewind and go on.
+                    try self.abortAndRewind(error)
+                }
             } catch {
                 failure = error
                 break
@@ -201,7 +225,16 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
         let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
         if failure == nil {
-            self.storeOffsets(forceCommit: true)
+            do {
+                if self.settings.processing.isExactlyOnce {
+                    try self.commitTransaction()
+                    try self.producer.commitTransaction()
+                } else {
+                    self.storeOffsets(forceCommit: true)
+                }
+            } catch {
+                failure = error
+            }
             _ = self.producer.flush(timeoutMilliseconds: 5000)
         }
         self.consumer.close()
@@ -215,6 +248,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     private func handle(_ record: KafkaRecord) throws {
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
+        self.processedOffsets[partition] = record.offset + 1
         let result = self.processor.process(record)
         let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: result.outputs.map(\.topic))
         for (output, token) in zip(result.outputs, tokens) {
@@ -286,6 +320,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// then writes their checkpoints to the state topic. A checkpoint is written only after its offset was
     /// committed, so a restore never trusts a checkpoint ahead of the committed offset.
     private func storeOffsets(forceCommit: Bool = false) {
+        // In exactly-once mode offsets are committed with each transaction (commitTransaction).
+        guard !self.settings.processing.isExactlyOnce else { return }
         for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
             do {
                 try self.consumer.storeOffset(checkpoint.partition, nextOffset: checkpoint.offset)
@@ -337,12 +373,34 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     public func partitionsRevoked(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
-        _ = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
+        if self.settings.processing.isExactlyOnce {
+            // Commit what was processed of these partitions before they move (librdkafka examples/transactions.c).
+            do {
+                try self.commitTransaction()
+            } catch {
+                self.statistics.recordError("commit on revocation failed: \(error)")
+                self.restoreFailure.withLockedValue { $0 = $0 ?? (error as? KafkaIOError) }
+            }
+        }
+        // librdkafka keeps the application's pause flag across reassignment: clear it while the partitions are ours.
+        if self.paused {
+            self.consumer.resume(partitions)
+        }
+        let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
+        if !flushed {
+            // Outputs still queued would land after the next owner republished them, and stale state records would
+            // win compaction: drop them and stop; the next owner replays from the committed offsets.
+            self.producer.purge()
+            self.restoreFailure.withLockedValue {
+                $0 = $0 ?? KafkaIOError(.produce, "outputs not confirmed before the partitions were revoked; stopping so that nothing is published twice")
+            }
+        }
         self.storeOffsets(forceCommit: true)
         // The checkpoints must reach the broker before the partitions move to another instance.
         _ = self.producer.flush(timeoutMilliseconds: 5000)
         self.tracker.forget(partitions)
         self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
+        for partition in partitions { self.processedOffsets.removeValue(forKey: partition) }
         for partition in Set(partitions.map(\.partition)) {
             self.processor.drop(partition: partition)
         }
@@ -356,6 +414,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.logger.info("Partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
         self.statistics.update { $0.restoring = true }
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
+        self.restore(numbers)
+        self.assigned.formUnion(partitions)
+        let assigned = self.assigned
+        let referrals = self.processor.referralCount
+        self.statistics.update {
+            $0.assignedPartitions = assigned.sorted()
+            $0.restoring = false
+            $0.restoredReferrals = referrals
+        }
+    }
+
+    /// Restores the state of partition numbers and the output ids their tails already hold.
+    private func restore(_ numbers: [Int32]) {
         do {
             let restorer = StateRestorer(settings: self.settings, logger: self.logger)
             let restored = try restorer.restore(partitions: numbers)
@@ -370,6 +441,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let published = try restorer.publishedOutputs(from: starts)
             for number in numbers {
                 self.processor.setPublished(published[number] ?? [], partition: number)
+                // Checkpoints start where this scan began and stay there while the previous owner's range replays.
+                let outputs = starts.filter { $0.key.partition == number }
+                for input in [self.settings.topics.requests, self.settings.topics.status] {
+                    let inputPartition = KafkaPartition(topic: input, partition: number)
+                    let high = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000).high
+                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: high)
+                }
             }
         } catch {
             // Without its state a partition could assign twice; the loop stops and the process restarts.
@@ -377,14 +455,77 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.logger.critical("State restore failed", metadata: [LoggingKeys.error: "\(error)"])
             self.restoreFailure.withLockedValue { $0 = KafkaIOError(.consume, "state restore failed: \(error)") }
         }
-        self.assigned.formUnion(partitions)
-        let assigned = self.assigned
-        let referrals = self.processor.referralCount
-        self.statistics.update {
-            $0.assignedPartitions = assigned.sorted()
-            $0.restoring = false
-            $0.restoredReferrals = referrals
+    }
+
+    // MARK: Exactly-once mode
+
+    /// Offsets of the next record to process, per input partition, since the last transaction commit.
+    private var processedOffsets: [KafkaPartition: Int64] = [:]
+    private var lastTransaction = Date()
+
+    private func commitTransactionIfDue() throws {
+        let interval = Double(self.settings.processing.transactionIntervalMs) / 1000
+        guard Date().timeIntervalSince(self.lastTransaction) >= interval else { return }
+        try self.commitTransaction()
+    }
+
+    /// Sends the processed offsets, commits the transaction and begins the next one, which carries the
+    /// checkpoints of what was just committed. An abortable error aborts and rewinds: state is restored from the
+    /// state topic and the inputs are re-read from their committed offsets. Fatal errors are thrown (the process
+    /// restarts; a fenced producer stops).
+    private func commitTransaction() throws {
+        self.lastTransaction = Date()
+        let offsets = self.processedOffsets.filter { self.assigned.contains($0.key) }
+        do {
+            try self.commitAndBegin(offsets)
+        } catch {
+            guard let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
+                throw error
+            }
+            try self.abortAndRewind(kafkaError)
         }
+    }
+
+    private func abortAndRewind(_ error: KafkaIOError) throws {
+        self.logger.warning("Transaction aborted; rewinding to the committed offsets", metadata: [LoggingKeys.error: "\(error)"])
+        self.statistics.recordError("transaction aborted: \(error.message)")
+        try self.producer.abortTransaction()
+        try self.rewind()
+        try self.producer.beginTransaction()
+        self.lastTransaction = Date()
+    }
+
+    private func commitAndBegin(_ offsets: [KafkaPartition: Int64]) throws {
+        try self.producer.sendOffsetsToTransaction(offsets, consumer: self.consumer)
+        try self.producer.commitTransaction()
+        self.processedOffsets.removeAll()
+        try self.producer.beginTransaction()
+        let now = self.clock()
+        for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
+            let record = self.processor.checkpointRecord(checkpoint, now: now)
+            try self.producer.produce(
+                topic: record.topic, partition: record.partition, key: record.key, value: record.value,
+                headers: record.headers, token: 0)
+        }
+    }
+
+    /// After an aborted transaction: forget in-memory effects and re-read from what was committed.
+    private func rewind() throws {
+        let partitions = Array(self.assigned)
+        self.tracker.forget(partitions)
+        self.processedOffsets.removeAll()
+        let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
+        for number in numbers {
+            self.processor.drop(partition: number)
+        }
+        self.restore(numbers)
+        let committed = try self.consumer.committed(partitions)
+        var positions: [KafkaPartition: Int64] = [:]
+        for partition in partitions {
+            let offset = committed[partition] ?? -1
+            positions[partition] = offset >= 0 ? offset : KafkaConsumerClient.beginning
+        }
+        try self.consumer.seek(positions)
     }
 
     private let restoreFailure = NIOLockedValueBox<KafkaIOError?>(nil)
@@ -392,17 +533,24 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Where to start reading each output partition to find what records not yet committed published: the lowest
     /// checkpoint over the partition's two inputs. An input without a checkpoint forces a scan from the start,
     /// unless it never held a record.
-    private func scanStarts(partition: Int32, checkpoints: [String: [String: Int64]]) throws -> [String: Int64] {
+    private func scanStarts(
+        partition: Int32,
+        checkpoints: [String: (inputOffset: Int64, outputs: [String: Int64])]
+    ) throws -> [String: Int64] {
         var starts: [String: Int64] = [:]
         for input in [self.settings.topics.requests, self.settings.topics.status] {
-            let offsets: [String: Int64]
+            let inputPartition = KafkaPartition(topic: input, partition: partition)
+            var offsets: [String: Int64] = [:]
             if let checkpoint = checkpoints[input] {
-                offsets = checkpoint
+                // A checkpoint ahead of the committed offset cannot be trusted (the commit it followed did not
+                // land, or the broker does not commit transactional offsets): scan from the start instead.
+                let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
+                if committed >= checkpoint.inputOffset {
+                    offsets = checkpoint.outputs
+                }
             } else {
-                let inputPartition = KafkaPartition(topic: input, partition: partition)
                 let high = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000).high
                 if high == 0 { continue }
-                offsets = [:]
             }
             for topic in self.outputTopics {
                 starts[topic] = min(starts[topic] ?? Int64.max, offsets[topic] ?? 0)

@@ -69,7 +69,14 @@ struct StateRestorer {
             guard Date().timeIntervalSince(started) < self.timeout else {
                 throw KafkaIOError(.timeout, "reading \(remaining.keys.sorted()) timed out")
             }
-            guard let record = try consumer.poll(timeoutMilliseconds: 200) else { continue }
+            guard let record = try consumer.poll(timeoutMilliseconds: 200) else {
+                // The last offsets of a transactional partition are commit markers, which are never returned:
+                // a partition is read when the consumer's position reaches the high watermark.
+                for (partition, position) in consumer.positions(Array(remaining.keys)) where position >= remaining[partition]! {
+                    remaining.removeValue(forKey: partition)
+                }
+                continue
+            }
             let partition = KafkaPartition(topic: record.topic, partition: record.partition)
             records[partition, default: []].append(record)
             if let high = remaining[partition], record.offset >= high - 1 {
