@@ -79,3 +79,47 @@ struct ExactlyOnceTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 }
+
+/// Semantics the mock cluster lacks (read_committed, transactional offset commits). Runs only when
+/// `KAFKA_BOOTSTRAP` names a real cluster; each run uses topics of its own.
+@Suite(
+    "Exactly-once on a real cluster", .serialized, .timeLimit(.minutes(5)),
+    .enabled(if: ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP"] != nil, "set KAFKA_BOOTSTRAP to a real cluster")
+)
+struct ExactlyOnceRealClusterTests {
+    @Test func transactionsCommitOutputsAndOffsetsTogether() async throws {
+        let bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP"]!
+        let harness = try Harness(external: bootstrap)
+        let run = UUID().uuidString.prefix(8).lowercased()
+        var topics = RouterSettings.Topics()
+        topics.requests = "rr-\(run).requests"
+        topics.status = "rr-\(run).status"
+        topics.assignments = "rr-\(run).assignments"
+        topics.consultations = "rr-\(run).consultations"
+        topics.sla = "rr-\(run).sla"
+        topics.rejections = "rr-\(run).rejections"
+        topics.deadletter = "rr-\(run).deadletter"
+        topics.state = "rr-\(run).state"
+        harness.settings.topics = topics
+        harness.settings.kafka.groupId = "rr-\(run)"
+        harness.settings.kafka.autoCreateTopics = true
+        harness.settings.kafka.topicPartitions = 3
+        harness.settings.kafka.sessionTimeoutMs = 6000
+        harness.settings.http.port = 0
+        harness.settings.processing.guarantee = "exactly_once"
+        harness.settings.processing.transactionalId = "rr-\(run)-1"
+
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { running.application.isReady })
+        var traffic = SyntheticTraffic(seed: 42, prefix: "real", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
+        let records = (0..<500).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        #expect(await Harness.waitUntil(seconds: 120) { harness.outputsComplete(expected) })
+        #expect(await Harness.waitUntil(seconds: 30) { harness.inputsCommitted(groupId: "rr-\(run)") }, "offsets commit with the transactions")
+        #expect(await running.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+}
