@@ -46,13 +46,14 @@ final class ProcessHarness: @unchecked Sendable {
         self.broker.waitUntilExit()
     }
 
-    func startDaemon() throws -> Process {
+    func startDaemon(environment extra: [String: String] = [:]) throws -> Process {
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: Self.binary)
         daemon.arguments = ["run", "--bootstrap", self.bootstrap, "--steering", Harness.steeringDirectory, "--port", "0"]
         var environment = ProcessInfo.processInfo.environment
         environment["REFERRAL_ROUTER_KAFKA_SESSIONTIMEOUTMS"] = "6000"
         environment["REFERRAL_ROUTER_LOGGING_LEVEL"] = "warning"
+        environment.merge(extra) { $1 }
         daemon.environment = environment
         let log = FileHandle(forWritingAtPath: self.logFile)!
         log.seekToEndOfFile()

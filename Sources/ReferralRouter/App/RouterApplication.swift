@@ -19,6 +19,7 @@ public struct RouterApplication: Sendable {
     let statistics: RouterStatistics
     let router: RouterService
     let logger: Logger
+    let notifier: SystemdNotifier
 
     /// - Parameters:
     ///   - clock: the wall clock; tests inject their own.
@@ -27,9 +28,11 @@ public struct RouterApplication: Sendable {
         configuration: SteeringConfiguration,
         logger: Logger,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        clock: @escaping @Sendable () -> Date = { Date() }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        notifier: SystemdNotifier = SystemdNotifier()
     ) throws {
         self.settings = settings
+        self.notifier = notifier
         self.configuration = configuration
         self.logger = logger
         self.registry = registry
@@ -37,7 +40,7 @@ public struct RouterApplication: Sendable {
         let metrics = RouterMetrics(factory: PrometheusMetricsFactory(registry: registry))
         self.router = try RouterService(
             settings: settings, configuration: configuration, statistics: self.statistics, metrics: metrics,
-            logger: logger, clock: clock)
+            logger: logger, clock: clock, notifier: notifier)
     }
 
     /// The HTTP application (a `Service` itself).
@@ -54,7 +57,9 @@ public struct RouterApplication: Sendable {
 
     /// The services in dependency order; shutdown runs in reverse.
     public func makeServiceGroup(extraServices: [any Service] = []) -> ServiceGroup {
-        let services: [any Service] = [self.makeHTTPApplication(), ProbeService(router: self.router), self.router] + extraServices
+        let services: [any Service] =
+            [self.makeHTTPApplication(), ProbeService(router: self.router, notifier: self.notifier), self.router, ReloadService(application: self)]
+            + extraServices
         return ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0) },
@@ -71,6 +76,35 @@ public struct RouterApplication: Sendable {
     }
 
     public var isReady: Bool { self.statistics.isReady() }
+
+    /// Loads and validates the steering configuration again (SIGHUP). A valid one replaces the current one between
+    /// records; an invalid one is rejected, logged and shown on `/status`, and the current one stays.
+    ///
+    /// - Returns: the new configuration version, or the error.
+    @discardableResult
+    public func reload(directory: String? = nil) -> Result<String, ConfigurationError> {
+        self.notifier.reloading()
+        defer { self.notifier.notify("READY=1") }
+        let directory = directory ?? self.configuration.directory
+        do {
+            let configuration = try SteeringConfiguration.load(directory: directory)
+            self.router.requestReload(configuration)
+            self.logger.info("Configuration reload accepted", metadata: ["steeringModelVersion": "\(configuration.version)"])
+            return .success(configuration.version)
+        } catch {
+            self.statistics.update {
+                $0.lastReloadError = error.description
+                $0.lastReloadAt = Date()
+            }
+            self.logger.error("Configuration reload rejected; the current configuration stays", metadata: ["problems": "\(error.problems.count)", "error": "\(error.description)"])
+            return .failure(error)
+        }
+    }
+
+    /// The configuration version decisions currently name.
+    public var configurationVersion: String {
+        self.statistics.snapshot.configurationVersion
+    }
 
     /// Input records finished so far (routed, duplicates, status updates and dead letters).
     public var processedRecords: Int {

@@ -84,6 +84,8 @@ enum StatusEndpoints {
         json.endObject()
         json.endObject()
         json.field("slaEvents", snapshot.slaEvents)
+        json.field("lastReloadAt", snapshot.lastReloadAt.map { RFC3339.format($0) })
+        json.field("lastReloadError", snapshot.lastReloadError)
         json.key("timersByTeam")
         json.beginObject()
         for (team, counts) in snapshot.timersByTeam.sorted(by: { $0.key < $1.key }) {

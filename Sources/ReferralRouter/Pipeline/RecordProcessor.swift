@@ -70,7 +70,7 @@ final class RecordProcessor {
     var configuration: SteeringConfiguration
     private var engine: SteeringEngine
     private let validator: RequestValidator
-    private let planner: DecisionPlanner
+    private var planner: DecisionPlanner
     private let clock: @Sendable () -> Date
     private(set) var partitions: [Int32: [String: ReferralEntry]] = [:]
     /// Open cases per team, for least-load resolution (this instance's partitions only).
@@ -92,6 +92,13 @@ final class RecordProcessor {
         self.topics = topics
         self.source = source
         self.clock = clock
+    }
+
+    /// Replaces the steering configuration; the next record is decided by it.
+    func reconfigure(_ configuration: SteeringConfiguration) {
+        self.configuration = configuration
+        self.engine = SteeringEngine(table: configuration.table)
+        self.planner = DecisionPlanner(configuration: configuration)
     }
 
     var referralCount: Int {

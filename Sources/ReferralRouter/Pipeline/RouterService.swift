@@ -25,6 +25,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let processor: RecordProcessor
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
+    private let notifier: SystemdNotifier
+    private var lastWatchdog = Date.distantPast
+    private let pendingConfiguration = NIOLockedValueBox<SteeringConfiguration?>(nil)
     private var paused = false
     private var assigned: Set<KafkaPartition> = []
 
@@ -34,8 +37,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         statistics: RouterStatistics,
         metrics: RouterMetrics,
         logger: Logger,
-        clock: @escaping @Sendable () -> Date
+        clock: @escaping @Sendable () -> Date,
+        notifier: SystemdNotifier = SystemdNotifier()
     ) throws {
+        self.notifier = notifier
         self.settings = settings
         self.logger = logger
         self.statistics = statistics
@@ -179,7 +184,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func loop() throws {
         var failure: (any Error)?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            self.statistics.update { $0.pollLoopHeartbeat = Date() }
+            let beat = Date()
+            self.statistics.update { $0.pollLoopHeartbeat = beat }
+            // The watchdog is petted by the loop itself, so a stuck loop gets the process restarted.
+            if let interval = self.notifier.watchdogInterval, beat.timeIntervalSince(self.lastWatchdog) >= interval {
+                self.notifier.notify("WATCHDOG=1")
+                self.lastWatchdog = beat
+            }
+            self.applyPendingConfiguration()
             if let error = self.restoreFailure.withLockedValue({ $0 }) ?? self.tracker.failure ?? self.producer.fatalError {
                 failure = error
                 break
@@ -222,6 +234,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             }
         }
         self.statistics.update { $0.stopping = true }
+        self.notifier.notify("STOPPING=1")
         self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
         let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
         if failure == nil {
@@ -290,6 +303,25 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.statistics.update { $0.timersByTeam = counts }
             self.metrics.updateTimers(counts)
         }
+    }
+
+    /// Hands a validated configuration to the loop, which applies it between records.
+    func requestReload(_ configuration: SteeringConfiguration) {
+        self.pendingConfiguration.withLockedValue { $0 = configuration }
+    }
+
+    private func applyPendingConfiguration() {
+        guard let configuration = self.pendingConfiguration.withLockedValue({ pending in
+            defer { pending = nil }
+            return pending
+        }) else { return }
+        self.processor.reconfigure(configuration)
+        self.statistics.update {
+            $0.configurationVersion = configuration.version
+            $0.lastReloadAt = Date()
+            $0.lastReloadError = nil
+        }
+        self.logger.info("Configuration reloaded", metadata: ["steeringModelVersion": "\(configuration.version)"])
     }
 
     private func count(_ outcome: RecordProcessor.Outcome) {

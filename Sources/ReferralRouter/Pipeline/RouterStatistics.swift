@@ -30,6 +30,8 @@ final class RouterStatistics: Sendable {
         var configurationVersion: String
         var recordsInFlight = 0
         var slaEvents = 0
+        var lastReloadAt: Date?
+        var lastReloadError: String?
         var timersByTeam: [String: TimerCounts] = [:]
     }
 

@@ -1,0 +1,121 @@
+import Foundation
+import KafkaIO
+import ReferralRouter
+import SteeringModel
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Operations: reload and systemd notification", .serialized, .timeLimit(.minutes(4)))
+struct OperationsTests {
+    static func copyOfSteering(_ edit: (String) -> String, file: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steering-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: Harness.steeringDirectory, toPath: directory)
+        let path = directory + "/" + file
+        try edit(try String(contentsOfFile: path, encoding: .utf8)).write(toFile: path, atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    static func versions(_ harness: Harness) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for record in try harness.readAll(harness.settings.topics.assignments) {
+            if case .success(.object(let object)) = JSONParser.parse(record.value), case .string(let version)? = object["steeringModelVersion"] {
+                result[record.keyString ?? ""] = version
+            }
+        }
+        return result
+    }
+
+    @Test func aValidReloadAppliesBetweenRecordsAndAnInvalidOneIsRejected() async throws {
+        let harness = try Harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 77, prefix: "reload", invalidShare: 0.05, duplicateShare: 0.05, statusShare: 0)
+        let first = (0..<300).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(first)
+        try harness.produce(first)
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { harness.outputsComplete(expected) })
+        let before = running.application.configurationVersion
+
+        let changed = try Self.copyOfSteering({ $0.replacingOccurrences(of: "Everything else is owned", with: "All else is owned") }, file: "rules.yaml")
+        let after = try running.application.reload(directory: changed).get()
+        #expect(after != before)
+        let second = (0..<300).map { _ in traffic.next() }
+        var secondExpected = Expectations()
+        secondExpected.add(second)
+        expected.add(second)
+        try harness.produce(second)
+        #expect(await Harness.waitUntil(seconds: 60) { harness.outputsComplete(expected) })
+
+        let broken = try Self.copyOfSteering({ $0.replacingOccurrences(of: "unitType: family_centre\n    sla", with: "unitType: family_center\n    sla") }, file: "rules.yaml")
+        guard case .failure(let error) = running.application.reload(directory: broken) else {
+            Issue.record("an invalid configuration must be rejected")
+            return
+        }
+        #expect(error.problems.contains { $0.location.file == "rules.yaml" && $0.location.line != nil })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(running.application.configurationVersion == after, "the valid configuration stays")
+        let status = String(decoding: running.application.statusJSON(), as: UTF8.self)
+        #expect(status.contains("lastReloadError"))
+        #expect(await running.stop() == nil)
+
+        try verifyOutputs(harness, expected)
+        let versions = try Self.versions(harness)
+        #expect(first.filter { $0.kind == .valid }.allSatisfy { versions[$0.id!] == before })
+        #expect(secondExpected.validIds.allSatisfy { versions[$0] == after }, "records after the reload are decided by the new configuration")
+    }
+
+    @Test func speaksTheNotifySocketProtocol() async throws {
+        #if canImport(Glibc)
+        let processes = try ProcessHarness(partitions: 2)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var messages: [String] = []
+        func receive(until deadline: Date, _ done: ([String]) -> Bool) {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while Date() < deadline, !done(messages) {
+                let count = recv(fd, &buffer, buffer.count, 0)
+                if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+            }
+        }
+
+        let daemon = try processes.startDaemon(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
+        receive(until: Date().addingTimeInterval(60)) { list in
+            guard let ready = list.firstIndex(where: { $0.hasPrefix("READY=1") }) else { return false }
+            return list[ready...].contains { $0.hasPrefix("WATCHDOG=1") }
+        }
+        kill(daemon.processIdentifier, SIGHUP)
+        receive(until: Date().addingTimeInterval(20)) { list in
+            guard let reloading = list.firstIndex(where: { $0.hasPrefix("RELOADING=1") }) else { return false }
+            return list[(reloading + 1)...].contains { $0.hasPrefix("READY=1") }
+        }
+        daemon.terminate()
+        receive(until: Date().addingTimeInterval(30)) { $0.contains { $0.hasPrefix("STOPPING=1") } }
+        daemon.waitUntilExit()
+        let kinds = messages.map { $0.split(separator: "=").first.map(String.init) ?? $0 }
+        print("notify test: \(kinds.count) messages: \(kinds.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } })")
+        let ready = try #require(kinds.firstIndex(of: "READY"))
+        let watchdog = try #require(kinds[ready...].firstIndex(of: "WATCHDOG"))
+        let reloading = try #require(kinds.firstIndex(of: "RELOADING"))
+        let stopping = try #require(kinds.firstIndex(of: "STOPPING"))
+        #expect(ready < watchdog && watchdog < reloading && reloading < stopping)
+        #expect(messages.first { $0.hasPrefix("RELOADING=1") }?.contains("MONOTONIC_USEC=") == true)
+        #expect(daemon.terminationStatus == 0)
+        #endif
+    }
+}
