@@ -8,8 +8,9 @@ import Testing
 
 @Suite("HTTP status endpoints")
 struct StatusEndpointTests {
-    static func makeApplication() throws -> RouterApplication {
+    static func makeApplication(token: String? = nil) throws -> RouterApplication {
         var settings = RouterSettings()
+        settings.http.bearerToken = token
         settings.kafka.bootstrapServers = "127.0.0.1:1"
         return try RouterApplication(
             settings: settings, configuration: ShippedConfiguration.configuration,
@@ -59,6 +60,39 @@ struct StatusEndpointTests {
             }
             try await client.execute(uri: "/status", method: .post) { response in
                 #expect(response.status == .methodNotAllowed || response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func rendersAnHTMLPageForOperators() async throws {
+        let application = try Self.makeApplication()
+        try await application.makeHTTPApplication().test(.router) { client in
+            try await client.execute(uri: "/status", method: .get, headers: [.accept: "text/html"]) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                let page = String(buffer: response.body)
+                #expect(page.contains("<title>referral-router status</title>"))
+                #expect(page.contains("NOT READY"))
+                #expect(page.contains(ShippedConfiguration.configuration.version))
+                #expect(page.contains("Dead letters by reason"))
+            }
+        }
+    }
+
+    @Test func aBearerTokenGuardsEverythingButTheProbes() async throws {
+        let application = try Self.makeApplication(token: "s3cret-token")
+        try await application.makeHTTPApplication().test(.router) { client in
+            try await client.execute(uri: "/status", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer wrong"]) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/status", method: .get, headers: [.authorization: "Bearer s3cret-token"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable, "probes need no token")
             }
         }
     }

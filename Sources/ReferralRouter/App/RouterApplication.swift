@@ -20,6 +20,7 @@ public struct RouterApplication: Sendable {
     let router: RouterService
     let logger: Logger
     let notifier: SystemdNotifier
+    let bearerToken: String?
 
     /// - Parameters:
     ///   - clock: the wall clock; tests inject their own.
@@ -33,6 +34,7 @@ public struct RouterApplication: Sendable {
     ) throws {
         self.settings = settings
         self.notifier = notifier
+        self.bearerToken = try settings.http.resolvedBearerToken()
         self.configuration = configuration
         self.logger = logger
         self.registry = registry
@@ -46,7 +48,8 @@ public struct RouterApplication: Sendable {
     /// The HTTP application (a `Service` itself).
     public func makeHTTPApplication() -> some ApplicationProtocol {
         let router = StatusEndpoints.makeRouter(
-            statistics: self.statistics, registry: self.registry, version: Self.version)
+            statistics: self.statistics, registry: self.registry, version: Self.version,
+            bearerToken: self.bearerToken)
         return Application(
             router: router,
             configuration: .init(

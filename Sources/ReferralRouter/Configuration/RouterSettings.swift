@@ -49,8 +49,23 @@ public struct RouterSettings: Sendable, Codable, Equatable {
     public struct HTTP: Sendable, Codable, Equatable {
         public var host = "127.0.0.1"
         public var port = 8080
+        /// When set, every endpoint but the probes requires `Authorization: Bearer <token>`.
+        public var bearerToken: String? = nil
+        /// A file holding the token (a mounted secret), read at start.
+        public var bearerTokenFile: String? = nil
 
         public init() {}
+
+        /// The token from the file or the setting, if either is given.
+        public func resolvedBearerToken() throws -> String? {
+            if let file = self.bearerTokenFile {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw SettingsError("cannot read http.bearerTokenFile")
+                }
+                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return self.bearerToken
+        }
     }
 
     public struct Steering: Sendable, Codable, Equatable {
@@ -145,6 +160,8 @@ public struct RouterSettings: Sendable, Codable, Equatable {
             self.kafka.sessionTimeoutMs = milliseconds
         }
         if let v = value("http", "host") { self.http.host = v }
+        if let v = value("http", "bearerToken") { self.http.bearerToken = v }
+        if let v = value("http", "bearerTokenFile") { self.http.bearerTokenFile = v }
         if let v = value("http", "port") {
             guard let port = Int(v) else { throw SettingsError("REFERRAL_ROUTER_HTTP_PORT must be a number") }
             self.http.port = port
@@ -211,6 +228,8 @@ extension RouterSettings.HTTP {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.host = try c.decodeIfPresent(String.self, forKey: .host) ?? "127.0.0.1"
         self.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? 8080
+        self.bearerToken = try c.decodeIfPresent(String.self, forKey: .bearerToken)
+        self.bearerTokenFile = try c.decodeIfPresent(String.self, forKey: .bearerTokenFile)
     }
 }
 

@@ -10,9 +10,13 @@ enum StatusEndpoints {
     static func makeRouter(
         statistics: RouterStatistics,
         registry: PrometheusCollectorRegistry,
-        version: String
+        version: String,
+        bearerToken: String? = nil
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        if let bearerToken {
+            router.add(middleware: BearerTokenMiddleware(token: bearerToken))
+        }
         router.get("/healthz") { _, _ -> Response in
             let alive = statistics.isAlive()
             return Self.json(alive ? .ok : .serviceUnavailable, Self.object(["status": alive ? "alive" : "poll loop stalled"]))
@@ -33,8 +37,15 @@ enum StatusEndpoints {
             writer.endObject()
             return Self.json(ready ? .ok : .serviceUnavailable, writer.bytes)
         }
-        router.get("/status") { _, _ -> Response in
-            Self.json(.ok, Self.status(statistics.snapshot, version: version, ready: statistics.isReady()))
+        router.get("/status") { request, _ -> Response in
+            let snapshot = statistics.snapshot
+            let ready = statistics.isReady()
+            if let accept = request.headers[.accept], accept.contains("text/html") {
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: StatusPage.render(snapshot, version: version, ready: ready))))
+            }
+            return Self.json(.ok, Self.status(snapshot, version: version, ready: ready))
         }
         router.get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
