@@ -34,4 +34,36 @@ struct RouterSettingsTests {
             try RouterSettings.load(file: nil, environment: ["REFERRAL_ROUTER_PROCESSING_GUARANTEE": "maybe_once"])
         }
     }
+
+    @Test func saslAndTLSBecomeLibrdkafkaPropertiesWithTheSecretFromAFile() throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("sasl-\(UUID().uuidString)").path
+        try "hunter2\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let yaml = """
+            kafka:
+              security:
+                protocol: sasl_ssl
+                saslMechanism: SCRAM-SHA-512
+                saslUsername: router
+                saslPasswordFile: \(secret)
+                caFile: /etc/ssl/certs/ca.pem
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        let settings = try RouterSettings.load(file: file, environment: [:])
+        let properties = try settings.kafka.security.librdkafkaProperties(environment: [:])
+        #expect(properties["security.protocol"] == "sasl_ssl")
+        #expect(properties["sasl.mechanisms"] == "SCRAM-SHA-512")
+        #expect(properties["sasl.password"] == "hunter2")
+        #expect(properties["ssl.ca.location"] == "/etc/ssl/certs/ca.pem")
+        // The settings themselves never hold the secret, so printing or logging them cannot leak it.
+        #expect(!"\(settings)".contains("hunter2"))
+    }
+
+    @Test func saslWithoutAPasswordIsRefused() throws {
+        var security = RouterSettings.Security()
+        security.protocolName = "sasl_plaintext"
+        security.saslMechanism = "PLAIN"
+        #expect(throws: (any Error).self) { try security.librdkafkaProperties(environment: [:]) }
+        #expect(try security.librdkafkaProperties(environment: ["REFERRAL_ROUTER_KAFKA_SASLPASSWORD": "x"])["sasl.password"] == "x")
+    }
 }

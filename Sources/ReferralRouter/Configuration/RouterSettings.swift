@@ -29,8 +29,67 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         public var replicationFactor: Int = -1
         public var sessionTimeoutMs: Int = 10_000
         public var properties: [String: String] = [:]
+        public var security = Security()
 
         public init() {}
+    }
+
+    /// TLS and SASL towards the brokers. Secrets come from files or the environment and are never logged.
+    public struct Security: Sendable, Codable, Equatable {
+        /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`.
+        public var protocolName: String = "plaintext"
+        /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`.
+        public var saslMechanism: String? = nil
+        public var saslUsername: String? = nil
+        /// A file holding the SASL password (a mounted secret); or REFERRAL_ROUTER_KAFKA_SASLPASSWORD.
+        public var saslPasswordFile: String? = nil
+        public var caFile: String? = nil
+        public var certificateFile: String? = nil
+        public var keyFile: String? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case protocolName = "protocol"
+            case saslMechanism, saslUsername, saslPasswordFile, caFile, certificateFile, keyFile
+        }
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.protocolName = try c.decodeIfPresent(String.self, forKey: .protocolName) ?? "plaintext"
+            self.saslMechanism = try c.decodeIfPresent(String.self, forKey: .saslMechanism)
+            self.saslUsername = try c.decodeIfPresent(String.self, forKey: .saslUsername)
+            self.saslPasswordFile = try c.decodeIfPresent(String.self, forKey: .saslPasswordFile)
+            self.caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            self.certificateFile = try c.decodeIfPresent(String.self, forKey: .certificateFile)
+            self.keyFile = try c.decodeIfPresent(String.self, forKey: .keyFile)
+            guard ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(self.protocolName) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .protocolName, in: c, debugDescription: "kafka.security.protocol is plaintext, ssl, sasl_plaintext or sasl_ssl")
+            }
+        }
+
+        /// The librdkafka properties for these settings; the password is read from its file or the environment.
+        public func librdkafkaProperties(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String: String] {
+            var properties: [String: String] = ["security.protocol": self.protocolName]
+            if let mechanism = self.saslMechanism { properties["sasl.mechanisms"] = mechanism }
+            if let username = self.saslUsername { properties["sasl.username"] = username }
+            if let file = self.saslPasswordFile {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw SettingsError("cannot read kafka.security.saslPasswordFile")
+                }
+                properties["sasl.password"] = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            } else if let password = environment["REFERRAL_ROUTER_KAFKA_SASLPASSWORD"] {
+                properties["sasl.password"] = password
+            }
+            if self.protocolName.hasPrefix("sasl"), properties["sasl.password"] == nil || self.saslMechanism == nil {
+                throw SettingsError("SASL needs kafka.security.saslMechanism and a password (saslPasswordFile or REFERRAL_ROUTER_KAFKA_SASLPASSWORD)")
+            }
+            if let file = self.caFile { properties["ssl.ca.location"] = file }
+            if let file = self.certificateFile { properties["ssl.certificate.location"] = file }
+            if let file = self.keyFile { properties["ssl.key.location"] = file }
+            return properties
+        }
     }
 
     public struct Topics: Sendable, Codable, Equatable {
@@ -205,6 +264,7 @@ extension RouterSettings.Kafka {
         self.replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? d.replicationFactor
         self.sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
         self.properties = try c.decodeIfPresent([String: String].self, forKey: .properties) ?? d.properties
+        self.security = try c.decodeIfPresent(RouterSettings.Security.self, forKey: .security) ?? d.security
     }
 }
 

@@ -558,8 +558,18 @@ final class RecordProcessor {
         return headers
     }
 
-    private static func traceparent(_ record: KafkaRecord) -> KafkaHeader? {
-        record.headers.first { $0.key == "traceparent" }
+    /// The input's W3C `traceparent`, passed to the outputs only when well-formed (`00-<32 hex>-<16 hex>-<2 hex>`):
+    /// a hostile header value is never copied into every output.
+    static func traceparent(_ record: KafkaRecord) -> KafkaHeader? {
+        guard let header = record.headers.first(where: { $0.key == "traceparent" }), let value = header.value,
+            value.count == 55
+        else { return nil }
+        let isHex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        for (index, byte) in value.enumerated() {
+            let dash = index == 2 || index == 35 || index == 52
+            if dash ? byte != UInt8(ascii: "-") : !isHex(byte) { return nil }
+        }
+        return header
     }
 
     /// A stable hash of a request's content (FNV-1a over its validated fields), so that a byte-for-byte different

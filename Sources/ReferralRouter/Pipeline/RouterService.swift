@@ -41,6 +41,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         notifier: SystemdNotifier = SystemdNotifier()
     ) throws {
         self.notifier = notifier
+        // Fail at start, with a clear message, when the security settings cannot be satisfied.
+        _ = try settings.kafka.security.librdkafkaProperties()
         self.settings = settings
         self.logger = logger
         self.statistics = statistics
@@ -60,7 +62,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     static func commonProperties(_ settings: RouterSettings) -> [String: String] {
-        var properties = settings.kafka.properties
+        // Security first, so that explicit `kafka.properties` can still override any of it.
+        var properties = (try? settings.kafka.security.librdkafkaProperties()) ?? [:]
+        properties.merge(settings.kafka.properties) { $1 }
         properties["bootstrap.servers"] = settings.kafka.bootstrapServers
         properties["client.id"] = properties["client.id"] ?? settings.kafka.clientId
         properties["log_level"] = properties["log_level"] ?? "4"
