@@ -9,7 +9,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 APT_PACKAGES := librdkafka-dev pkg-config
 
-.PHONY: deps build run test check-config route-examples bench clean
+.PHONY: deps browser-deps build run test check-config route-examples bench clean
 
 # Installs the system packages the build needs, when they are missing.
 deps:
@@ -19,13 +19,22 @@ deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
 	fi
 
+# Debian's chromium, for the status page's browser test (skipped, not failed, when it cannot be installed).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing chromium for the browser test ..."; \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+			|| echo "chromium could not be installed: the browser test will be skipped"; \
+	fi
+
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 run: deps
 	$(SWIFT) run $(SWIFT_FLAGS) referral-router demo
 
-test: deps
+test: deps browser-deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build
 	@if command -v python3 >/dev/null && python3 -c 'import jsonschema, yaml' 2>/dev/null && [ -f tools/contracts/validate.py ]; then \

@@ -52,7 +52,7 @@ enum StatusPage {
             h1{font-size:20px;margin:0 0 12px}
             .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px;margin-bottom:18px}
             .card{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:12px}
-            .card b{display:block;font-size:22px;margin-top:4px}
+            .card b{display:block;font-size:22px;margin-top:4px;overflow-wrap:anywhere}
             .ok{color:#17803d}.bad{color:#b42318}
             table{border-collapse:collapse;background:#fff;margin:0 18px 18px 0;min-width:280px;display:inline-table;vertical-align:top}
             th,td{border:1px solid #dde2e8;padding:4px 10px;text-align:left}td.n{text-align:right}
