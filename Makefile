@@ -25,6 +25,7 @@ browser-deps:
 		echo "Installing chromium for the browser test ..."; \
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+			|| ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1) \
 			|| echo "chromium could not be installed: the browser test will be skipped"; \
 	fi
 
