@@ -97,6 +97,11 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         }
     }
 
+    /// The record is larger than the producer or broker accepts.
+    public var isRecordTooLarge: Bool {
+        self.kafkaError == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue
+    }
+
     /// The record was purged on purpose (an aborted transaction, a purge before exit), not lost to a failure.
     public var isPurged: Bool {
         self.kafkaError == RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue || self.kafkaError == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue

@@ -116,3 +116,32 @@ struct PipelineIntegrationTests {
         #expect(kafkaError.message.contains("referrals.requests has 4 partitions but referrals.status has 3"))
     }
 }
+
+@Suite("Abuse at the edges", .serialized, .timeLimit(.minutes(2)))
+struct AbuseTests {
+    @Test func aRecordAtTheSizeLimitIsDeadLetteredAndTheRouterGoesOn() async throws {
+        let harness = try Harness(partitions: 1)
+        // Upstream accepts larger records than the router's producer may send (message.max.bytes 200,000 here):
+        // the dead letter of a 300,000-byte input cannot be published whole.
+        harness.settings.kafka.properties["message.max.bytes"] = "200000"
+        let huge = SyntheticTraffic.Record(
+            kind: .invalid, isRequest: true, key: Array("huge-1".utf8), value: Array(repeating: UInt8(ascii: "x"), count: 300_000),
+            id: "huge-1")
+        var traffic = SyntheticTraffic(seed: 3, prefix: "after", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let after = (0..<20).map { _ in traffic.next() }
+        try harness.produce([huge] + after)
+        let running = try harness.start()
+        let validIds = Set(after.compactMap(\.id))
+        let done = await Harness.waitUntil(seconds: 60) {
+            let assigned = Set(((try? harness.readAll(harness.settings.topics.assignments)) ?? []).compactMap(\.keyString))
+            return validIds.isSubset(of: assigned)
+        }
+        #expect(done, "records after the oversized one are routed")
+        #expect(await running.stop() == nil)
+        let deadLetters = try harness.readAll(harness.settings.topics.deadletter)
+        #expect(deadLetters.count == 1)
+        #expect(deadLetters.first?.header("referral-router.error.code") == "record_too_large")
+        #expect(deadLetters.first?.header("referral-router.original-dropped") != nil)
+        #expect(try harness.readAll(harness.settings.topics.rejections).count == 1)
+    }
+}

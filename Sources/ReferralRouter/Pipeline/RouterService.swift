@@ -269,9 +269,23 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let result = self.processor.process(record)
         let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: result.outputs.map(\.topic))
         for (output, token) in zip(result.outputs, tokens) {
-            try self.producer.produce(
-                topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                headers: output.headers, token: token)
+            do {
+                try self.producer.produce(
+                    topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                    headers: output.headers, token: token)
+            } catch {
+                guard error.isRecordTooLarge, output.topic == self.settings.topics.deadletter else { throw error }
+                // An input near the broker's size limit cannot travel back with its headers: rather than stop on
+                // the same record after every restart, dead-letter it with the reason and without its body.
+                self.logger.error(
+                    "Dead letter too large for the broker; publishing it without the original bytes",
+                    metadata: [LoggingKeys.kafkaTopic: "\(record.topic)", LoggingKeys.kafkaPartition: "\(record.partition)", LoggingKeys.kafkaOffset: "\(record.offset)"])
+                var headers = output.headers.filter { $0.key.hasPrefix("__connect.errors.") || $0.key.hasPrefix("referral-router.") }
+                headers.append(KafkaHeader(key: "referral-router.original-dropped", string: "\(output.value.count) bytes, too large to republish"))
+                try self.producer.produce(
+                    topic: output.topic, partition: output.partition, key: output.key, value: [], headers: headers,
+                    token: token)
+            }
         }
         let slaEvents = result.outputs.filter { $0.topic == self.settings.topics.sla }.count
         if slaEvents > 0 {
