@@ -73,7 +73,8 @@ public final class KafkaProducerClient: @unchecked Sendable {
         }
     }
 
-    /// Enqueues a record. Never blocks for long: when librdkafka's queue is full it polls and retries.
+    /// Enqueues a record. When librdkafka's queue is full it polls and retries, for at most `queueFullTimeout`; then
+    /// it throws, so that a stalled broker cannot hang the caller (and its shutdown) forever.
     ///
     /// - Parameter partition: an explicit partition, or `nil` for the configured partitioner.
     /// - Throws: ``KafkaIOError`` when the record cannot be enqueued (unknown topic, too large, fatal state).
@@ -84,8 +85,11 @@ public final class KafkaProducerClient: @unchecked Sendable {
         value: [UInt8],
         headers: [KafkaHeader],
         timestamp: Int64 = 0,
-        token: UInt64
+        token: UInt64,
+        queueFullTimeout: Duration = .seconds(30)
     ) throws(KafkaIOError) {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: queueFullTimeout)
         while true {
             let headerList = rd_kafka_headers_new(headers.count)!
             for header in headers {
@@ -115,7 +119,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
             }
             // Not enqueued: the headers are still ours.
             rd_kafka_headers_destroy(headerList)
-            if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+            if error == RD_KAFKA_RESP_ERR__QUEUE_FULL, clock.now < deadline {
                 rd_kafka_poll(self.client.pointer, 10)
                 continue
             }

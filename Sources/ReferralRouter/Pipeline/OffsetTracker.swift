@@ -75,9 +75,8 @@ final class OffsetTracker: Sendable {
                 tokens.append(token)
             }
             progress.pending.append(Entry(offset: offset, remaining: outputTopics.count))
-            if offset != nil {
-                state.recordsInFlight += 1
-            }
+            // Timer batches count too, so that backpressure also bounds what a burst of overdue timers enqueues.
+            state.recordsInFlight += 1
             Self.advance(&progress, &state.recordsInFlight)
             state.partitions[partition] = progress
             return tokens
@@ -116,8 +115,8 @@ final class OffsetTracker: Sendable {
             }
             if let offset = entry.offset {
                 progress.committable = offset + 1
-                inFlight -= 1
             }
+            inFlight -= 1
             progress.head += 1
         }
         if progress.head > 1024, progress.head * 2 > progress.pending.count {
@@ -158,7 +157,7 @@ final class OffsetTracker: Sendable {
         self.state.withLockedValue { state in
             for partition in partitions {
                 if let progress = state.partitions.removeValue(forKey: partition) {
-                    state.recordsInFlight -= progress.pending[progress.head...].filter { $0.offset != nil }.count
+                    state.recordsInFlight -= progress.pending.count - progress.head
                 }
             }
             state.tokens = state.tokens.filter { !partitions.contains($0.value.input) }

@@ -455,10 +455,13 @@ final class RecordProcessor {
 
     /// Fires every warning and breach due by `now`, each once, and returns the SLA events with the state records
     /// that make them durable.
-    func tick(now: Date) -> [OutputRecord] {
+    func tick(now: Date, limit: Int = 2000) -> [OutputRecord] {
         let nowMilliseconds = now.epochMilliseconds
         var outputs: [OutputRecord] = []
-        while let first = self.wakeUps.min, first.milliseconds <= nowMilliseconds {
+        var referrals = 0
+        // Bounded per call: after downtime many timers are overdue at once; the loop comes back for the rest.
+        while referrals < limit, let first = self.wakeUps.min, first.milliseconds <= nowMilliseconds {
+            referrals += 1
             _ = self.wakeUps.removeMin()
             guard var entry = self.partitions[first.partition]?[first.referralId], var timers = entry.timers,
                 let wake = timers.nextWakeUp

@@ -264,6 +264,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     private func handle(_ record: KafkaRecord) throws {
+        // A reload requested while this record was being fetched applies to it.
+        self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
         let result = self.processor.process(record)
