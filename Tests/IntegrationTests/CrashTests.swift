@@ -75,7 +75,7 @@ struct CrashTests {
         let partitions = 16
         let processes = try ProcessHarness(partitions: partitions)
         let harness = try Harness(external: processes.bootstrap)
-        var rng = SeededRandom(seed: 20_261_122)
+        var rng = SyntheticTraffic.Generator(seed: 20_261_122)
         var traffic = SyntheticTraffic(seed: 5, prefix: "crash", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
         let requests = (0..<20_000).map { _ in traffic.next() }
         var expected = Expectations()
@@ -128,22 +128,6 @@ struct CrashTests {
     }
 }
 
-/// SplitMix64, so kill moments reproduce from the seed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Fault tests: rebalances and injected errors", .serialized, .timeLimit(.minutes(6)))
 struct RebalanceAndErrorTests {

@@ -177,11 +177,19 @@ public struct SyntheticTraffic: Sendable {
         return Record(kind: .status, isRequest: false, key: Array(id.utf8), value: Array(json.utf8), id: id)
     }
 
-    /// SplitMix64.
-    struct Generator: RandomNumberGenerator, Sendable {
+    /// SplitMix64: a small deterministic generator, so that traffic and tests reproduce from a seed.
+    public struct Generator: RandomNumberGenerator, Sendable {
         var state: UInt64
 
-        mutating func next() -> UInt64 {
+        public init(seed: UInt64) {
+            self.state = seed
+        }
+
+        init(state: UInt64) {
+            self.state = state
+        }
+
+        public mutating func next() -> UInt64 {
             self.state &+= 0x9E37_79B9_7F4A_7C15
             var z = self.state
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -189,7 +197,7 @@ public struct SyntheticTraffic: Sendable {
             return z ^ (z >> 31)
         }
 
-        mutating func unit() -> Double {
+        public mutating func unit() -> Double {
             Double(self.next() >> 11) / Double(1 << 53)
         }
     }

@@ -33,27 +33,8 @@ public struct SteeringEngine: Sendable {
         loads: [String: Int],
         trace: inout [Decision.TraceEntry]
     ) -> Decision {
-        var chosen: (rule: Rule, unitType: UnitType, sla: String?)?
-        for rule in self.table.rules.ownerRules {
-            let (holds, why) = self.evaluate(rule.when, request)
-            guard holds else {
-                trace.append(.init(kind: .owner, ruleId: rule.id, matched: false, reason: why))
-                continue
-            }
-            guard let target = Self.target(of: rule, age: request.client.ageYears) else {
-                trace.append(
-                    .init(
-                        kind: .owner, ruleId: rule.id, matched: false,
-                        reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
-                continue
-            }
-            trace.append(
-                .init(kind: .owner, ruleId: rule.id, matched: true, reason: "\(rule.reason) → \(target.unitType.rawValue)"))
-            chosen = (rule, target.unitType, target.sla)
-            break
-        }
         // Validated at load: the last owner rule has an empty condition and a unit type.
-        let rule = chosen!
+        let rule = self.firstMatch(self.table.rules.ownerRules, kind: .owner, request, trace: &trace)!
         let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, trace: &trace)
         let consultations = self.collectConsultations(
             request, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
@@ -146,27 +127,12 @@ public struct SteeringEngine: Sendable {
                     kind: .consultationRequest, ruleId: "requested", matched: true,
                     reason: "the request names unit type \(requested.rawValue)"))
         } else {
-            for rule in self.table.rules.consultationRequestRules {
-                let (holds, why) = self.evaluate(rule.when, request)
-                guard holds else {
-                    trace.append(.init(kind: .consultationRequest, ruleId: rule.id, matched: false, reason: why))
-                    continue
-                }
-                guard let target = Self.target(of: rule, age: request.client.ageYears) else {
-                    trace.append(
-                        .init(
-                            kind: .consultationRequest, ruleId: rule.id, matched: false,
-                            reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
-                    continue
-                }
-                trace.append(
-                    .init(
-                        kind: .consultationRequest, ruleId: rule.id, matched: true,
-                        reason: "\(rule.reason) → \(target.unitType.rawValue)"))
-                unitType = target.unitType
-                ruleId = rule.id
-                reason = rule.reason
-                break
+            if let match = self.firstMatch(
+                self.table.rules.consultationRequestRules, kind: .consultationRequest, request, trace: &trace)
+            {
+                unitType = match.unitType
+                ruleId = match.rule.id
+                reason = match.rule.reason
             }
         }
         let resolved: ResolvedOwner
@@ -194,6 +160,34 @@ public struct SteeringEngine: Sendable {
             trace: trace,
             steeringModelVersion: self.table.version
         )
+    }
+
+    /// Hit policy FIRST: the first rule whose condition holds and that has a unit type for the client's age.
+    /// Every rule considered is traced.
+    private func firstMatch(
+        _ rules: [Rule],
+        kind: Decision.TraceKind,
+        _ request: ReferralRequest,
+        trace: inout [Decision.TraceEntry]
+    ) -> (rule: Rule, unitType: UnitType, sla: String?)? {
+        for rule in rules {
+            let (holds, why) = self.evaluate(rule.when, request)
+            guard holds else {
+                trace.append(.init(kind: kind, ruleId: rule.id, matched: false, reason: why))
+                continue
+            }
+            guard let target = Self.target(of: rule, age: request.client.ageYears) else {
+                trace.append(
+                    .init(
+                        kind: kind, ruleId: rule.id, matched: false,
+                        reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
+                continue
+            }
+            trace.append(
+                .init(kind: kind, ruleId: rule.id, matched: true, reason: "\(rule.reason) → \(target.unitType.rawValue)"))
+            return (rule, target.unitType, target.sla)
+        }
+        return nil
     }
 
     // MARK: Conditions
