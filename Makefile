@@ -49,6 +49,9 @@ route-examples: deps
 	$(SWIFT) run referral-router route --explain config/examples/requests.ndjson
 
 bench: deps
+	$(SWIFT) build -c release --product referral-router
+	mkdir -p artifacts
+	.build/release/referral-router bench --records 100000 --partitions 32 --output artifacts/bench.json
 	$(SWIFT) package --package-path Benchmarks benchmark
 
 clean:
