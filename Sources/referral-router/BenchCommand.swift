@@ -19,9 +19,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Write the results as JSON to this file.")
     var output: String?
 
+    @Option(name: .long, help: "Instead of the pipeline: resident memory of this many referrals with open timers.")
+    var timers: Int?
+
     func run() async throws {
         var logger = Logger(label: "referral-router.bench")
         logger.logLevel = .info
+        if let timers {
+            let measured = try PipelineBenchmark.timerMemory(count: timers, logger: logger)
+            print("\(timers) referrals, \(measured.timers) open timers: resident set grew by \(measured.bytes >> 20) MiB (\(measured.bytes / max(measured.timers, 1)) bytes per timer, including each referral's state)")
+            return
+        }
         let result = try await PipelineBenchmark.run(records: self.records, partitions: self.partitions, logger: logger)
         print(
             """

@@ -24,6 +24,36 @@ public enum PipelineBenchmark {
         public var date: String
     }
 
+    /// Resident memory of the router's state holding `count` referrals with open timers (each referral's policy
+    /// has one to three milestones), in bytes, as the growth of the process's resident set.
+    public static func timerMemory(count: Int, logger: Logger) throws -> (timers: Int, bytes: Int) {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let processor = RecordProcessor(
+            configuration: configuration, topics: RouterSettings.Topics(), source: "urn:referral-router:bench",
+            maxRecordBytes: 65536, clock: { Date() })
+        var traffic = SyntheticTraffic(seed: 1_000_000, prefix: "timer", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let before = Self.residentBytes()
+        let submittedAt = Date()
+        for index in 0..<count {
+            let input = traffic.valid(submittedAt: submittedAt)
+            let record = KafkaRecord(
+                topic: "referrals.requests", partition: Int32(index % 32), offset: Int64(index / 32), key: input.key,
+                value: input.value)
+            _ = processor.process(record)
+            if index % 100_000 == 99_999 {
+                logger.info("Timers", metadata: ["referrals": "\(index + 1)", "residentMiB": "\(Self.residentBytes() >> 20)"])
+            }
+        }
+        let timers = processor.timerCounts().values.reduce(0) { $0 + $1.open }
+        return (timers, Self.residentBytes() - before)
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * 4096 : 0
+    }
+
     public static func run(records: Int, partitions: Int, logger: Logger) async throws -> Result {
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let cluster = try KafkaMockCluster(brokers: 1, logger: quiet)
