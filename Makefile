@@ -41,6 +41,9 @@ test: deps browser-deps
 	@if command -v python3 >/dev/null && python3 -c 'import jsonschema, yaml' 2>/dev/null && [ -f tools/contracts/validate.py ]; then \
 		python3 tools/contracts/validate.py --router .build/debug/referral-router; \
 	fi
+	@if command -v python3 >/dev/null && python3 -c 'import yaml' 2>/dev/null; then \
+		python3 tools/deploy/check.py; \
+	fi
 
 check-config: deps
 	$(SWIFT) run referral-router check-config config/steering

@@ -213,7 +213,7 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         }
         if let v = value("kafka", "bootstrapServers") { self.kafka.bootstrapServers = v }
         if let v = value("kafka", "groupId") { self.kafka.groupId = v }
-        if let v = value("kafka", "autoCreateTopics") { self.kafka.autoCreateTopics = v == "true" }
+        if let v = value("kafka", "autoCreateTopics") { self.kafka.autoCreateTopics = ["true", "1", "yes"].contains(v.lowercased()) }
         if let v = value("kafka", "sessionTimeoutMs") {
             guard let milliseconds = Int(v) else { throw SettingsError("REFERRAL_ROUTER_KAFKA_SESSIONTIMEOUTMS must be a number") }
             self.kafka.sessionTimeoutMs = milliseconds
