@@ -438,7 +438,22 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         if self.paused {
             self.consumer.resume(partitions)
         }
-        let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
+        // Wait for the outputs of these partitions while the broker may be down (an outage is what usually makes a
+        // session expire): up to four minutes, within max.poll.interval.ms, or half the grace period when stopping.
+        let stopping = self.statistics.snapshot.stopping
+        let bound: TimeInterval = stopping ? Double(self.settings.shutdown.gracePeriodSeconds) / 2 : 240
+        let deadline = Date().addingTimeInterval(bound)
+        var flushed = false
+        while !flushed, Date() < deadline {
+            flushed = self.producer.flush(timeoutMilliseconds: 1000)
+            // Still alive and working: keep /healthz and the watchdog informed.
+            let beat = Date()
+            self.statistics.update { $0.pollLoopHeartbeat = beat }
+            if let interval = self.notifier.watchdogInterval, beat.timeIntervalSince(self.lastWatchdog) >= interval {
+                self.notifier.notify("WATCHDOG=1")
+                self.lastWatchdog = beat
+            }
+        }
         if !flushed {
             // Outputs still queued would land after the next owner republished them, and stale state records would
             // win compaction: drop them and stop; the next owner replays from the committed offsets.
