@@ -7,37 +7,69 @@ import ReferralRouter
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the router's throughput as a ratio to the raw librdkafka pipe on the embedded broker."
+        abstract: "Measure the router's throughput as a ratio to the raw librdkafka pipe, and its latency, on the embedded broker."
     )
 
-    @Option(name: .long, help: "Input records.")
-    var records: Int = 100_000
+    @Option(name: .long, help: "Input records of the throughput runs.")
+    var records: Int = 500_000
 
-    @Option(name: .long, help: "Partitions per topic (the mock keeps about 5 MiB per partition).")
+    @Option(name: .long, help: "Least partitions per topic (raised so that no input partition holds more than 3 MiB).")
     var partitions: Int = 32
+
+    @Option(name: .long, help: "Offered load of the latency runs, requests per second.")
+    var latencyRate: Int = 2000
+
+    @Option(name: .long, help: "Length of each latency run in seconds (the first 3 are warm-up).")
+    var latencySeconds: Int = 30
+
+    @Flag(name: .long, help: "Skip the throughput runs.")
+    var noThroughput = false
+
+    @Flag(name: .long, help: "Skip the latency runs.")
+    var noLatency = false
 
     @Option(name: .long, help: "Write the results as JSON to this file.")
     var output: String?
 
-    @Option(name: .long, help: "Instead of the pipeline: resident memory of this many referrals with open timers.")
+    @Option(name: .long, help: "Instead of the pipeline: resident memory of the router's state with this many open timers.")
     var timers: Int?
 
     func run() async throws {
+        AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "referral-router.bench")
         logger.logLevel = .info
         if let timers {
-            let measured = try PipelineBenchmark.timerMemory(count: timers, logger: logger)
-            print("\(timers) referrals, \(measured.timers) open timers: resident set grew by \(measured.bytes >> 20) MiB (\(measured.bytes / max(measured.timers, 1)) bytes per timer, including each referral's state)")
+            let measured = try PipelineBenchmark.timerMemory(timers: timers, logger: logger)
+            print(
+                "\(measured.referrals) referrals, \(measured.timers) open timers: resident set grew by \(measured.bytes >> 20) MiB (\(measured.bytes / max(measured.timers, 1)) bytes per open timer, including each referral's state); peak resident \(measured.peakBytes >> 20) MiB"
+            )
             return
         }
-        let result = try await PipelineBenchmark.run(records: self.records, partitions: self.partitions, logger: logger)
-        print(
-            """
-            records: \(result.records) over \(result.partitions) partitions, \(String(format: "%.2f", result.outputsPerRecord)) outputs per record
-            raw pipe:              \(Int(result.rawPipeRecordsPerSecond)) records/s
-            router (default):      \(Int(result.routerRecordsPerSecond)) records/s  = \(String(format: "%.2f", result.routerRatio)) × raw pipe
-            router (exactly_once): \(Int(result.exactlyOnceRecordsPerSecond)) records/s  = \(String(format: "%.2f", result.exactlyOnceRatio)) × raw pipe
-            """)
+        var options = PipelineBenchmark.Options()
+        options.records = self.records
+        options.partitions = self.partitions
+        options.latencyRate = self.latencyRate
+        options.latencySeconds = self.latencySeconds
+        options.skipThroughput = self.noThroughput
+        options.skipLatency = self.noLatency
+        let result = try await PipelineBenchmark.run(options, logger: logger)
+        func rate(_ value: Double) -> String { String(Int(value.rounded())) }
+        func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
+        print("records: \(result.records) over \(result.partitions) partitions (\(result.inputBytes >> 20) MiB input), \(String(format: "%.2f", result.outputsPerRecord)) outputs per record")
+        if let raw = result.rawPipe, let router = result.router, let eos = result.exactlyOnce {
+            print(
+                """
+                raw pipe:              \(rate(raw.recordsPerSecond)) records/s
+                router (default):      \(rate(router.recordsPerSecond)) records/s  = \(ratio(router.ratio)) × raw pipe
+                router (exactly_once): \(rate(eos.recordsPerSecond)) records/s  = \(ratio(eos.ratio)) × raw pipe
+                """)
+        }
+        for latency in result.latency {
+            func ms(_ value: Double) -> String { String(format: "%.1f", value) }
+            print(
+                "latency (\(latency.guarantee), \(latency.offeredPerSecond)/s offered, \(latency.measured) assignments): p50 \(ms(latency.p50Ms)) ms, p99 \(ms(latency.p99Ms)) ms, p99.9 \(ms(latency.p999Ms)) ms, max \(ms(latency.maxMs)) ms (target p99 ≤ \(ms(latency.targetP99Ms)) ms)"
+            )
+        }
         if let output {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -24,13 +24,16 @@ public struct RouterApplication: Sendable {
 
     /// - Parameters:
     ///   - clock: the wall clock; tests inject their own.
+    ///   - assignmentLatencyObserver: receives each assignment's end-to-end latency in microseconds (input
+    ///     timestamp to delivery, or to its transaction's commit in exactly-once mode); the benchmark uses it.
     public init(
         settings: RouterSettings,
         configuration: SteeringConfiguration,
         logger: Logger,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         clock: @escaping @Sendable () -> Date = { Date() },
-        notifier: SystemdNotifier = SystemdNotifier()
+        notifier: SystemdNotifier = SystemdNotifier(),
+        assignmentLatencyObserver: (@Sendable (Int64) -> Void)? = nil
     ) throws {
         self.settings = settings
         self.notifier = notifier
@@ -39,10 +42,12 @@ public struct RouterApplication: Sendable {
         self.logger = logger
         self.registry = registry
         self.statistics = RouterStatistics(configurationVersion: configuration.version)
-        let metrics = RouterMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let metrics = RouterMetrics(factory: factory)
         self.router = try RouterService(
             settings: settings, configuration: configuration, statistics: self.statistics, metrics: metrics,
-            logger: logger, clock: clock, notifier: notifier)
+            logger: logger, clock: clock, notifier: notifier, metricsFactory: factory,
+            latencyObserver: assignmentLatencyObserver)
     }
 
     /// The HTTP application (a `Service` itself).

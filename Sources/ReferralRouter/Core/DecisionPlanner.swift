@@ -23,7 +23,14 @@ struct DecisionPlanner: Sendable {
 
     /// The milestones of the decision's policy, each with its due time and explanation; milestones that start
     /// on a later status carry `startsOn` instead of a due time.
-    func plan(_ decision: Decision, request: ReferralRequest) -> [PlannedMilestone] {
+    ///
+    /// `computed` holds deadlines already computed for this request (by the timers, which run the same calendar);
+    /// only the others are computed here.
+    func plan(
+        _ decision: Decision,
+        request: ReferralRequest,
+        computed: [ReferralTimers.MilestoneDeadline] = []
+    ) -> [PlannedMilestone] {
         guard let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) else {
             return []
         }
@@ -35,7 +42,9 @@ struct DecisionPlanner: Sendable {
                     explanation: "\(milestone.span) from the \(startsOn.rawValue) status")
             }
             do {
-                let deadline = try calculator.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
+                let deadline =
+                    try computed.first(where: { $0.milestone == milestone.id })?.deadline
+                    ?? calculator.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
                 return PlannedMilestone(
                     milestone: milestone.id, dueAt: deadline.dueAt,
                     dueAtText: LocalRFC3339.format(deadline.dueAt),

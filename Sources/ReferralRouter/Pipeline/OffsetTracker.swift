@@ -27,8 +27,8 @@ final class OffsetTracker: Sendable {
         /// `nil` for a timer batch.
         var offset: Int64?
         var remaining: Int
-        /// Per output partition, one past the highest delivered offset.
-        var outputEnds: [KafkaPartition: Int64] = [:]
+        /// Per output partition, one past the highest delivered offset (a record has a handful of outputs).
+        var outputEnds: [(partition: KafkaPartition, end: Int64)] = []
     }
 
     private struct PartitionProgress {
@@ -64,7 +64,8 @@ final class OffsetTracker: Sendable {
     /// per output, in the same order.
     func register(_ partition: KafkaPartition, offset: Int64?, outputTopics: [String]) -> [UInt64] {
         self.state.withLockedValue { state in
-            var progress = state.partitions[partition] ?? PartitionProgress()
+            // Moved out of the dictionary and back, so that appending never copies the pending list.
+            var progress = state.partitions.removeValue(forKey: partition) ?? PartitionProgress()
             let sequence = progress.base + progress.pending.count
             var tokens: [UInt64] = []
             tokens.reserveCapacity(outputTopics.count)
@@ -94,20 +95,25 @@ final class OffsetTracker: Sendable {
                 }
                 return
             }
-            guard let target, var progress = state.partitions[target.input] else { return }
+            guard let target, var progress = state.partitions.removeValue(forKey: target.input) else { return }
+            defer { state.partitions[target.input] = progress }
             let index = target.sequence - progress.base
             guard index >= 0, index < progress.pending.count else { return }
             progress.pending[index].remaining -= 1
             let output = KafkaPartition(topic: target.outputTopic, partition: partition)
-            progress.pending[index].outputEnds[output] = max(progress.pending[index].outputEnds[output] ?? 0, offset + 1)
+            if let existing = progress.pending[index].outputEnds.firstIndex(where: { $0.partition == output }) {
+                progress.pending[index].outputEnds[existing].end = max(progress.pending[index].outputEnds[existing].end, offset + 1)
+            } else {
+                progress.pending[index].outputEnds.append((output, offset + 1))
+            }
             Self.advance(&progress, &state.recordsInFlight)
-            state.partitions[target.input] = progress
         }
     }
 
     private static func advance(_ progress: inout PartitionProgress, _ inFlight: inout Int) {
         while progress.head < progress.pending.count, progress.pending[progress.head].remaining == 0 {
             let entry = progress.pending[progress.head]
+            progress.pending[progress.head].outputEnds = []
             if (progress.committable ?? 0) >= progress.freezeUntil {
                 for (output, end) in entry.outputEnds {
                     progress.outputCheckpoint[output] = max(progress.outputCheckpoint[output] ?? 0, end)
@@ -130,7 +136,7 @@ final class OffsetTracker: Sendable {
     /// partition's input has been processed past `freezeUntil`.
     func seed(_ partition: KafkaPartition, outputs: [KafkaPartition: Int64], freezeUntil: Int64) {
         self.state.withLockedValue { state in
-            var progress = state.partitions[partition] ?? PartitionProgress()
+            var progress = state.partitions.removeValue(forKey: partition) ?? PartitionProgress()
             progress.outputCheckpoint = outputs
             progress.freezeUntil = freezeUntil
             state.partitions[partition] = progress
@@ -141,12 +147,13 @@ final class OffsetTracker: Sendable {
     func takeCommittable() -> [Checkpoint] {
         self.state.withLockedValue { state in
             var result: [Checkpoint] = []
-            for (partition, var progress) in state.partitions {
-                if let committable = progress.committable, committable != progress.stored {
-                    progress.stored = committable
-                    state.partitions[partition] = progress
-                    result.append(Checkpoint(partition: partition, offset: committable, outputs: progress.outputCheckpoint))
-                }
+            for partition in Array(state.partitions.keys) {
+                guard let committable = state.partitions[partition]?.committable,
+                    committable != state.partitions[partition]?.stored
+                else { continue }
+                state.partitions[partition]?.stored = committable
+                result.append(
+                    Checkpoint(partition: partition, offset: committable, outputs: state.partitions[partition]?.outputCheckpoint ?? [:]))
             }
             return result
         }

@@ -167,11 +167,33 @@ final class RecordProcessor {
         }
         let now = self.clock()
         let decision = self.engine.decide(request, loads: self.loads)
-        let milestones = self.planner.plan(decision, request: request)
         let key = Array(request.id.utf8)
         let trace = Self.traceparent(record)
+        var entry = ReferralEntry(
+            requestHash: hash, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
+            schoolId: request.client.schoolId, inputOffset: record.offset)
+        // The timers compute the policy's due times; the assignment shows the same ones (computed once).
+        var started: (events: [SLAEvent], deadlines: [ReferralTimers.MilestoneDeadline]) = ([], [])
+        if let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) {
+            var timers = ReferralTimers(referralId: request.id)
+            let calculator = self.planner.calculator(for: request)
+            if case .started(let events, let deadlines)? = try? timers.start(
+                policy: policy, urgency: request.need.urgency.rawValue, teamId: decision.owner.teamId,
+                at: request.submittedAt, calculator: calculator)
+            {
+                started = (events, deadlines)
+            }
+            // On a replay the timers keep what they have fired since; their `started` events are re-sent by id.
+            entry.timers = existing?.timers ?? timers
+            if let existing {
+                entry.status = existing.status
+                entry.ownerTeam = existing.ownerTeam
+            }
+            self.schedule(entry, id: request.id, partition: record.partition)
+        }
+        let milestones = self.planner.plan(decision, request: request, computed: started.deadlines)
         var outputs: [OutputRecord] = []
-        outputs.reserveCapacity(2 + decision.consultations.count)
+        outputs.reserveCapacity(3 + decision.consultations.count + started.events.count)
         let assignment = AssignmentEncoder.assignment(
             decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
         outputs.append(
@@ -190,26 +212,7 @@ final class RecordProcessor {
                         id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", type: "fi.referral.consultation.v1",
                         subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
         }
-        var entry = ReferralEntry(
-            requestHash: hash, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
-            schoolId: request.client.schoolId, inputOffset: record.offset)
-        if let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) {
-            var timers = ReferralTimers(referralId: request.id)
-            let calculator = self.planner.calculator(for: request)
-            if case .started(let events, _)? = try? timers.start(
-                policy: policy, urgency: request.need.urgency.rawValue, teamId: decision.owner.teamId,
-                at: request.submittedAt, calculator: calculator)
-            {
-                outputs += events.map { self.slaRecord($0, now: now, traceparent: trace) }
-            }
-            // On a replay the timers keep what they have fired since; their `started` events are re-sent by id.
-            entry.timers = existing?.timers ?? timers
-            if let existing {
-                entry.status = existing.status
-                entry.ownerTeam = existing.ownerTeam
-            }
-            self.schedule(entry, id: request.id, partition: record.partition)
-        }
+        outputs += started.events.map { self.slaRecord($0, now: now, traceparent: trace) }
         outputs.append(self.stateRecord(request.id, entry, partition: record.partition, offset: record.offset, now: now))
         self.partitions[record.partition, default: [:]][request.id] = entry
         if existing == nil {
@@ -312,9 +315,9 @@ final class RecordProcessor {
         json.field("status", entry.status)
         json.field("municipality", entry.municipality)
         json.field("schoolId", entry.schoolId)
-        if let timers = entry.timers, let encoded = try? Self.timerEncoder.encode(timers) {
+        if let timers = entry.timers {
             json.key("timers")
-            json.raw(Array(encoded))
+            self.timerCodec.write(timers, into: &json)
         }
         json.field("updatedAt", RFC3339.format(now))
         json.field("inputOffset", entry.inputOffset.map { Int($0) })
@@ -419,12 +422,7 @@ final class RecordProcessor {
 
     // MARK: Timers
 
-    static let timerEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .millisecondsSince1970
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
+    private var timerCodec = TimerStateWriter()
 
     private struct TimersEnvelope: Decodable {
         var timers: ReferralTimers

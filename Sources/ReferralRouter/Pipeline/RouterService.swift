@@ -22,6 +22,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let consumer: KafkaConsumerClient
     private let producer: KafkaProducerClient
     private let tracker: OffsetTracker
+    private let latency: AssignmentLatency
     private let processor: RecordProcessor
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
@@ -38,7 +39,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         metrics: RouterMetrics,
         logger: Logger,
         clock: @escaping @Sendable () -> Date,
-        notifier: SystemdNotifier = SystemdNotifier()
+        notifier: SystemdNotifier = SystemdNotifier(),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        latencyObserver: (@Sendable (Int64) -> Void)? = nil
     ) throws {
         self.notifier = notifier
         // Fail at start, with a clear message, when the security settings cannot be satisfied.
@@ -50,10 +53,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.clock = clock
         let tracker = OffsetTracker()
         self.tracker = tracker
+        let latency = AssignmentLatency(
+            factory: metricsFactory, transactional: settings.processing.isExactlyOnce, observer: latencyObserver)
+        self.latency = latency
         self.producer = try KafkaProducerClient(
             properties: Self.producerProperties(settings), logger: logger,
             onDelivery: { report in
                 tracker.delivered(token: report.token, partition: report.partition, offset: report.offset, error: report.error)
+                latency.delivered(token: report.token, failed: report.error != nil)
             })
         self.consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
         self.processor = RecordProcessor(
@@ -184,6 +191,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// Records handled per round of the poll loop's housekeeping (offsets, timers, backpressure, watchdog).
+    static let recordsPerIteration = 64
+
     /// The poll loop. Returns after a graceful shutdown request, having flushed and committed.
     private func loop() throws {
         var failure: (any Error)?
@@ -210,27 +220,29 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 failure = error
                 break
             }
-            let record: KafkaRecord?
+            // Up to `recordsPerIteration` records are handled between two rounds of the housekeeping above; the
+            // first poll waits for a record, the others take only what the client has already fetched.
             do {
-                record = try self.consumer.poll(timeoutMilliseconds: 100) { error in
-                    self.statistics.recordError(error.message)
-                    self.logger.warning("Consumer error", metadata: [LoggingKeys.error: "\(error.message)"])
-                }
-            } catch {
-                failure = error
-                break
-            }
-            do {
-                do {
-                    if let record {
-                        try self.handle(record)
+                var handled = 0
+                while handled < Self.recordsPerIteration {
+                    let record = try self.consumer.poll(timeoutMilliseconds: handled == 0 ? 100 : 0) { error in
+                        self.statistics.recordError(error.message)
+                        self.logger.warning("Consumer error", metadata: [LoggingKeys.error: "\(error.message)"])
                     }
-                    if self.settings.processing.isExactlyOnce {
-                        try self.commitTransactionIfDue()
+                    handled += 1
+                    do {
+                        if let record {
+                            try self.handle(record)
+                        }
+                        if self.settings.processing.isExactlyOnce {
+                            try self.commitTransactionIfDue()
+                        }
+                    } catch let error as KafkaIOError where self.settings.processing.isExactlyOnce && !error.isFatal {
+                        // A produce refused inside a transaction that must abort: abort, rewind and go on.
+                        try self.abortAndRewind(error)
+                        break
                     }
-                } catch let error as KafkaIOError where self.settings.processing.isExactlyOnce && !error.isFatal {
-                    // A produce refused inside a transaction that must abort: abort, rewind and go on.
-                    try self.abortAndRewind(error)
+                    if record == nil || self.paused { break }
                 }
             } catch {
                 failure = error
@@ -271,6 +283,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let result = self.processor.process(record)
         let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: result.outputs.map(\.topic))
         for (output, token) in zip(result.outputs, tokens) {
+            if output.topic == self.settings.topics.assignments {
+                self.latency.produced(token: token, inputTimestamp: record.timestamp)
+            }
             do {
                 try self.producer.produce(
                     topic: output.topic, partition: output.partition, key: output.key, value: output.value,
@@ -371,9 +386,15 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Stores the offsets whose records are done, and once a second (or when forced) commits them synchronously and
     /// then writes their checkpoints to the state topic. A checkpoint is written only after its offset was
     /// committed, so a restore never trusts a checkpoint ahead of the committed offset.
+    private var lastStore = ContinuousClock.now
+
     private func storeOffsets(forceCommit: Bool = false) {
         // In exactly-once mode offsets are committed with each transaction (commitTransaction).
         guard !self.settings.processing.isExactlyOnce else { return }
+        // Offsets are stored every few milliseconds rather than after every record: commits happen once a second.
+        let instant = ContinuousClock.now
+        guard forceCommit || instant - self.lastStore >= .milliseconds(20) else { return }
+        self.lastStore = instant
         for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
             do {
                 try self.consumer.storeOffset(checkpoint.partition, nextOffset: checkpoint.offset)
@@ -557,6 +578,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.logger.warning("Transaction aborted; rewinding to the committed offsets", metadata: [LoggingKeys.error: "\(error)"])
         self.statistics.recordError("transaction aborted: \(error.message)")
         try self.producer.abortTransaction()
+        self.latency.forgetOpen()
         try self.rewind()
         try self.producer.beginTransaction()
         self.lastTransaction = Date()
@@ -565,6 +587,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func commitAndBegin(_ offsets: [KafkaPartition: Int64]) throws {
         try self.producer.sendOffsetsToTransaction(offsets, consumer: self.consumer)
         try self.producer.commitTransaction()
+        self.latency.transactionCommitted()
         self.processedOffsets.removeAll()
         try self.producer.beginTransaction()
         let now = self.clock()

@@ -45,16 +45,30 @@ public struct SHA256: Sendable {
             self.buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
         }
         self.compress()
-        return self.state.flatMap { word in
-            [UInt8(word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
+        var digest: [UInt8] = []
+        digest.reserveCapacity(32)
+        for word in self.state {
+            digest.append(UInt8(word >> 24))
+            digest.append(UInt8(truncatingIfNeeded: word >> 16))
+            digest.append(UInt8(truncatingIfNeeded: word >> 8))
+            digest.append(UInt8(truncatingIfNeeded: word))
         }
+        return digest
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
         hasher.update(bytes)
-        let digits = Array("0123456789abcdef")
-        return String(hasher.finalize().flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
+        let digest = hasher.finalize()
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(Self.hexDigits[Int(byte >> 4)])
+            text.append(Self.hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     private mutating func compress() {

@@ -87,6 +87,19 @@ public struct JSONWriter: Sendable {
         self.bytes.append(contentsOf: json)
     }
 
+    /// Writes pre-serialised members (`"a":1,"b":2`) into the open object.
+    public mutating func rawMembers(_ members: [UInt8]) {
+        guard !members.isEmpty else { return }
+        self.beforeValue()
+        self.bytes.append(contentsOf: members)
+    }
+
+    /// Writes a number with the shortest representation that reads back as the same `Double`.
+    public mutating func value(_ double: Double) {
+        self.beforeValue()
+        self.bytes.append(contentsOf: String(double).utf8)
+    }
+
     public mutating func field(_ key: String, _ value: String) {
         self.key(key)
         self.value(value)
@@ -126,32 +139,41 @@ public struct JSONWriter: Sendable {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     private mutating func writeEscaped(_ string: String) {
-        self.bytes.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""):
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"):
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\n"):
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"):
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"):
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                self.bytes.append(contentsOf: "\\u00".utf8)
-                self.bytes.append(Self.hex[Int(byte >> 4)])
-                self.bytes.append(Self.hex[Int(byte & 0x0F)])
-            default:
-                self.bytes.append(byte)
-            }
+        let written: Void? = string.utf8.withContiguousStorageIfAvailable { self.writeEscaped(utf8: $0) }
+        if written == nil {
+            Array(string.utf8).withUnsafeBufferPointer { self.writeEscaped(utf8: $0) }
         }
-        self.bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(utf8: UnsafeBufferPointer<UInt8>) {
+        do {
+            self.bytes.append(UInt8(ascii: "\""))
+            // Runs of bytes that need no escaping are copied at once.
+            var runStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if runStart < index {
+                    self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                }
+                runStart = index + 1
+                self.bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""): self.bytes.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): self.bytes.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "\n"): self.bytes.append(UInt8(ascii: "n"))
+                case UInt8(ascii: "\r"): self.bytes.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\t"): self.bytes.append(UInt8(ascii: "t"))
+                default:
+                    self.bytes.append(contentsOf: "u00".utf8)
+                    self.bytes.append(Self.hex[Int(byte >> 4)])
+                    self.bytes.append(Self.hex[Int(byte & 0x0F)])
+                }
+            }
+            if runStart < utf8.count {
+                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+            }
+            self.bytes.append(UInt8(ascii: "\""))
+        }
     }
 }

@@ -1,0 +1,66 @@
+import Deadlines
+import SteeringModel
+
+/// Writes a referral's timers into its state record in the JSON form `ReferralTimers`' `Codable` conformance
+/// reads back (`RecordProcessor.decodeTimers`), without `JSONEncoder`: a state record is written for every
+/// decision, status update and timer firing, and encoding through `Codable` cost more than deciding.
+///
+/// The parts of a timer that come from its policy (span, roll, `metBy`, `startsOn`, thresholds) are the same for
+/// every referral under a policy; they are rendered once and reused.
+struct TimerStateWriter {
+    private struct PolicyPart: Hashable {
+        var span: DeadlineSpan
+        var roll: Bool
+        var metBy: ReferralStatusSet
+        var startsOn: ReferralStatus?
+        var thresholds: WarningThresholds
+    }
+
+    private var rendered: [PolicyPart: [UInt8]] = [:]
+
+    mutating func write(_ timers: ReferralTimers, into json: inout JSONWriter) {
+        json.beginObject()
+        json.field("referralId", timers.referralId)
+        json.field("policyId", timers.policyId)
+        json.field("teamId", timers.teamId)
+        json.key("timers")
+        json.beginArray()
+        for timer in timers.timers {
+            json.beginObject()
+            json.field("milestone", timer.milestone)
+            json.field("state", Int(timer.state.rawValue))
+            json.field("warningsFired", Int(timer.warningsFired))
+            json.field("startMs", Int(timer.startMilliseconds))
+            json.field("dueMs", Int(timer.dueMilliseconds))
+            json.rawMembers(self.policyPart(of: timer))
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+    }
+
+    private mutating func policyPart(of timer: MilestoneTimer) -> [UInt8] {
+        let part = PolicyPart(
+            span: timer.span, roll: timer.roll, metBy: timer.metBy, startsOn: timer.startsOn, thresholds: timer.thresholds)
+        if let bytes = self.rendered[part] { return bytes }
+        var json = JSONWriter(capacity: 128)
+        json.beginObject()
+        json.field("span", timer.span.description)
+        json.field("roll", timer.roll)
+        json.field("metBy", strings: timer.metBy.statuses.map(\.rawValue))
+        json.field("startsOn", timer.startsOn?.rawValue)
+        json.key("thresholds")
+        json.beginArray()
+        for fraction in timer.thresholds.fractions {
+            json.value(fraction)
+        }
+        json.endArray()
+        json.endObject()
+        // The members without the braces.
+        let bytes = Array(json.bytes.dropFirst().dropLast())
+        if self.rendered.count < 1024 {
+            self.rendered[part] = bytes
+        }
+        return bytes
+    }
+}
