@@ -37,6 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
         settings.kafka.bootstrapServers = cluster.bootstrapServers
         settings.kafka.sessionTimeoutMs = 6000
+        settings.kafka.consumerProperties["fetch.wait.max.ms"] = KafkaMockCluster.fetchWaitMilliseconds
         settings.http.port = self.port
         settings.steering.directory = self.steering
         try DevBroker.createTopics(cluster, settings: settings, partitions: self.partitions)

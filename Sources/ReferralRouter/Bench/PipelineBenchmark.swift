@@ -32,7 +32,7 @@ public enum PipelineBenchmark {
             let record = KafkaRecord(
                 topic: topics.requests, partition: Int32(referrals % 32), offset: Int64(referrals / 32), key: input.key,
                 value: input.value)
-            started += processor.process(record).outputs.count { $0.topic == topics.sla }
+            started += processor.process(record).materialize().count { $0.topic == topics.sla }
             referrals += 1
             if referrals % 100_000 == 0 {
                 logger.info("Timers", metadata: ["referrals": "\(referrals)", "timers": "\(started)", "residentMiB": "\(Self.residentBytes() >> 20)"])
@@ -140,10 +140,8 @@ public enum PipelineBenchmark {
         settings.logging.level = "error"
         settings.pipeline.maxInFlightRecords = 20_000
         settings.processing.transactionIntervalMs = options.transactionIntervalMs
-        // The mock cluster answers an empty fetch only after the full fetch.wait.max.ms (500 ms by default), even
-        // when data arrives meanwhile; a real broker answers as soon as data arrives. A short wait keeps the mock
-        // from adding up to half a second to a record's latency.
-        settings.kafka.properties["fetch.wait.max.ms"] = "10"
+        // See `KafkaMockCluster.fetchWaitMilliseconds`.
+        settings.kafka.consumerProperties["fetch.wait.max.ms"] = KafkaMockCluster.fetchWaitMilliseconds
         let configuration = try SteeringConfiguration.load(directory: settings.steering.directory ?? SteeringConfiguration.defaultDirectory)
 
         // Input: the demo generator's mix (5 % invalid, 3 % repeated ids), spread round-robin so that each
@@ -175,9 +173,9 @@ public enum PipelineBenchmark {
                 let record = KafkaRecord(
                     topic: rawTopics.requests, partition: Int32(index % partitions), offset: Int64(index / partitions),
                     key: input.key, value: input.value)
-                let processed = processor.process(record)
-                outputCount += processed.outputs.count
-                outputs[index % partitions].append(processed.outputs)
+                let processed = processor.process(record).materialize()
+                outputCount += processed.count
+                outputs[index % partitions].append(processed)
             }
             result.outputsPerRecord = Double(outputCount) / Double(records)
 

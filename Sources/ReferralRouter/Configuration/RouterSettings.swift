@@ -11,7 +11,7 @@ import Yams
 /// - `kafka.bootstrapServers` (default `localhost:9092`), `kafka.groupId` (`referral-router`),
 ///   `kafka.clientId` (`referral-router`), `kafka.autoCreateTopics` (`false`), `kafka.topicPartitions` (`6`, for
 ///   auto-creation), `kafka.replicationFactor` (`-1`: the broker default), `kafka.sessionTimeoutMs` (`10000`),
-///   `kafka.properties` (any librdkafka property, passed through).
+///   `kafka.properties` (any librdkafka property, passed through), `kafka.consumerProperties` (the consumer's only).
 /// - `topics.requests`, `topics.status`, `topics.assignments`, `topics.consultations`, `topics.sla`,
 ///   `topics.rejections`, `topics.deadletter`, `topics.state`.
 /// - `http.host` (`127.0.0.1`), `http.port` (`8080`).
@@ -29,6 +29,8 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         public var replicationFactor: Int = -1
         public var sessionTimeoutMs: Int = 10_000
         public var properties: [String: String] = [:]
+        /// librdkafka properties for the consumer only (e.g. `fetch.wait.max.ms`), over `properties`.
+        public var consumerProperties: [String: String] = [:]
         public var security = Security()
 
         public init() {}
@@ -264,6 +266,8 @@ extension RouterSettings.Kafka {
         self.replicationFactor = try c.decodeIfPresent(Int.self, forKey: .replicationFactor) ?? d.replicationFactor
         self.sessionTimeoutMs = try c.decodeIfPresent(Int.self, forKey: .sessionTimeoutMs) ?? d.sessionTimeoutMs
         self.properties = try c.decodeIfPresent([String: String].self, forKey: .properties) ?? d.properties
+        self.consumerProperties =
+            try c.decodeIfPresent([String: String].self, forKey: .consumerProperties) ?? d.consumerProperties
         self.security = try c.decodeIfPresent(RouterSettings.Security.self, forKey: .security) ?? d.security
     }
 }

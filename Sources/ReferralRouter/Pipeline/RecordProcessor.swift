@@ -26,19 +26,30 @@ struct OutputRecord: Sendable {
 /// Turns one input record into the records to publish and the state change it makes.
 ///
 /// It holds the per-partition state (the referrals decided, for idempotence) and is used only from the consumer
-/// loop's thread (rebalance callbacks run there too), so it needs no locks. Every input record ends as exactly one
+/// loop's thread (rebalance callbacks run there too), so it needs no locks. The one exception is a routed
+/// request's output encoding (`Result.deferred`), which the output worker runs: it reads only immutable settings,
+/// the values captured at decision time, and the restore's published ids, which change only while the worker is
+/// drained. Every input record ends as exactly one
 /// of: a decision, a status effect, a recognised duplicate (nothing to publish), or a dead letter.
-final class RecordProcessor {
-    enum Outcome: Equatable {
+final class RecordProcessor: @unchecked Sendable {
+    enum Outcome: Equatable, Sendable {
         case routed(consultations: Int)
         case duplicate
         case statusApplied
         case deadLettered(code: String)
     }
 
-    struct Result {
+    struct Result: Sendable {
         var outputs: [OutputRecord]
         var outcome: Outcome
+        /// Builds the outputs of a routed request (the decision and its state change are already made); run on
+        /// the output worker, so that encoding overlaps deciding the next record.
+        var deferred: (@Sendable () -> [OutputRecord])? = nil
+
+        /// The outputs, encoding them here if they were deferred.
+        func materialize() -> [OutputRecord] {
+            self.deferred?() ?? self.outputs
+        }
     }
 
     /// What the router remembers of a referral it decided.
@@ -113,7 +124,12 @@ final class RecordProcessor {
 
     func process(_ record: KafkaRecord) -> Result {
         var result = record.topic == self.topics.status ? self.processStatus(record) : self.processRequest(record)
-        result.outputs = self.finish(result.outputs, partition: record.partition)
+        let partition = record.partition
+        if let encode = result.deferred {
+            result.deferred = { self.finish(encode(), partition: partition) }
+        } else {
+            result.outputs = self.finish(result.outputs, partition: partition)
+        }
         return result
     }
 
@@ -191,34 +207,41 @@ final class RecordProcessor {
             }
             self.schedule(entry, id: request.id, partition: record.partition)
         }
-        let milestones = self.planner.plan(decision, request: request, computed: started.deadlines)
-        var outputs: [OutputRecord] = []
-        outputs.reserveCapacity(3 + decision.consultations.count + started.events.count)
-        let assignment = AssignmentEncoder.assignment(
-            decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
-        outputs.append(
-            OutputRecord(
-                id: "\(request.id)/assignment", topic: self.topics.assignments, partition: nil, key: key, value: assignment,
-                headers: self.cloudEvent(
-                    id: "\(request.id)/assignment", type: "fi.referral.assignment.v1", subject: request.id, time: now,
-                    schema: "assignment.v1", traceparent: trace)))
-        for consultation in decision.consultations {
-            outputs.append(
-                OutputRecord(
-                    id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", topic: self.topics.consultations,
-                    partition: nil, key: key,
-                    value: AssignmentEncoder.consultation(consultation, decision: decision, request: request, decidedAt: now),
-                    headers: self.cloudEvent(
-                        id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", type: "fi.referral.consultation.v1",
-                        subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
-        }
-        outputs += started.events.map { self.slaRecord($0, now: now, traceparent: trace) }
-        outputs.append(self.stateRecord(request.id, entry, partition: record.partition, offset: record.offset, now: now))
         self.partitions[record.partition, default: [:]][request.id] = entry
         if existing == nil {
             self.loads[decision.owner.teamId, default: 0] += 1
         }
-        return Result(outputs: outputs, outcome: .routed(consultations: decision.consultations.count))
+        // The state change is made; the outputs are encoded from values fixed now, on the output worker.
+        let planner = self.planner
+        let (events, deadlines) = started
+        let (partition, offset, state) = (record.partition, record.offset, entry)
+        let encode: @Sendable () -> [OutputRecord] = {
+            let milestones = planner.plan(decision, request: request, computed: deadlines)
+            var outputs: [OutputRecord] = []
+            outputs.reserveCapacity(3 + decision.consultations.count + events.count)
+            let assignment = AssignmentEncoder.assignment(
+                decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
+            outputs.append(
+                OutputRecord(
+                    id: "\(request.id)/assignment", topic: self.topics.assignments, partition: nil, key: key, value: assignment,
+                    headers: self.cloudEvent(
+                        id: "\(request.id)/assignment", type: "fi.referral.assignment.v1", subject: request.id, time: now,
+                        schema: "assignment.v1", traceparent: trace)))
+            for consultation in decision.consultations {
+                outputs.append(
+                    OutputRecord(
+                        id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", topic: self.topics.consultations,
+                        partition: nil, key: key,
+                        value: AssignmentEncoder.consultation(consultation, decision: decision, request: request, decidedAt: now),
+                        headers: self.cloudEvent(
+                            id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", type: "fi.referral.consultation.v1",
+                            subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
+            }
+            outputs += events.map { self.slaRecord($0, now: now, traceparent: trace) }
+            outputs.append(self.stateRecord(request.id, state, partition: partition, offset: offset, now: now))
+            return outputs
+        }
+        return Result(outputs: [], outcome: .routed(consultations: decision.consultations.count), deferred: encode)
     }
 
     private func processStatus(_ record: KafkaRecord) -> Result {
@@ -422,7 +445,7 @@ final class RecordProcessor {
 
     // MARK: Timers
 
-    private var timerCodec = TimerStateWriter()
+    private let timerCodec = TimerStateWriter()
 
     private struct TimersEnvelope: Decodable {
         var timers: ReferralTimers

@@ -24,6 +24,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let tracker: OffsetTracker
     private let latency: AssignmentLatency
     private let processor: RecordProcessor
+    private let worker = OutputWorker()
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
     private let notifier: SystemdNotifier
@@ -100,6 +101,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     static func consumerProperties(_ settings: RouterSettings) -> [String: String] {
         var properties = Self.commonProperties(settings)
+        properties.merge(settings.kafka.consumerProperties) { $1 }
         properties["group.id"] = settings.kafka.groupId
         // Range assigns the same partition numbers of co-partitioned topics to the same member.
         properties["partition.assignment.strategy"] = "range"
@@ -210,6 +212,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 failure = error
                 break
             }
+            if let error = self.worker.failure {
+                // A produce refused inside a transaction that must abort: abort, rewind and go on.
+                guard self.settings.processing.isExactlyOnce, let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
+                    failure = error
+                    break
+                }
+                do {
+                    try self.abortAndRewind(kafkaError)
+                } catch {
+                    failure = error
+                    break
+                }
+            }
             self.storeOffsets()
             let inFlight = self.tracker.recordsInFlight
             self.statistics.update { $0.recordsInFlight = inFlight }
@@ -251,6 +266,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
         self.statistics.update { $0.stopping = true }
         self.notifier.notify("STOPPING=1")
+        self.worker.drain()
+        failure = failure ?? self.worker.failure
         self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
         let flushed = self.producer.flush(timeoutMilliseconds: Int32(self.settings.shutdown.gracePeriodSeconds * 1000 / 2))
         if failure == nil {
@@ -281,8 +298,17 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
         let result = self.processor.process(record)
-        let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: result.outputs.map(\.topic))
-        for (output, token) in zip(result.outputs, tokens) {
+        // Decided; encoding and producing overlap the next record's decision (in order, on the output worker).
+        self.worker.submit { [self] in
+            try self.publish(result.materialize(), of: record, partition: partition)
+            self.count(result.outcome)
+        }
+    }
+
+    /// Registers a record's outputs with the offset tracker and hands them to the producer (on the output worker).
+    private func publish(_ outputs: [OutputRecord], of record: KafkaRecord, partition: KafkaPartition) throws {
+        let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: outputs.map(\.topic))
+        for (output, token) in zip(outputs, tokens) {
             if output.topic == self.settings.topics.assignments {
                 self.latency.produced(token: token, inputTimestamp: record.timestamp)
             }
@@ -304,12 +330,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     token: token)
             }
         }
-        let slaEvents = result.outputs.filter { $0.topic == self.settings.topics.sla }.count
+        let slaEvents = outputs.filter { $0.topic == self.settings.topics.sla }.count
         if slaEvents > 0 {
             self.metrics.slaEvents.increment(by: slaEvents)
             self.statistics.update { $0.slaEvents += slaEvents }
         }
-        self.count(result.outcome)
     }
 
     private var lastTimerCount = Date.distantPast
@@ -319,18 +344,23 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused {
             let outputs = self.processor.tick(now: now)
-            for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
-                let input = KafkaPartition(topic: self.settings.topics.requests, partition: partition)
-                let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
-                for (output, token) in zip(batch, tokens) {
-                    try self.producer.produce(
-                        topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                        headers: output.headers, token: token)
+            let requests = self.settings.topics.requests
+            let sla = self.settings.topics.sla
+            // Through the output worker, after the outputs of every record decided before.
+            self.worker.submit { [self] in
+                for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
+                    let input = KafkaPartition(topic: requests, partition: partition)
+                    let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
+                    for (output, token) in zip(batch, tokens) {
+                        try self.producer.produce(
+                            topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                            headers: output.headers, token: token)
+                    }
                 }
+                let events = outputs.filter { $0.topic == sla }.count
+                self.metrics.slaEvents.increment(by: events)
+                self.statistics.update { $0.slaEvents += events }
             }
-            let events = outputs.filter { $0.topic == self.settings.topics.sla }.count
-            self.metrics.slaEvents.increment(by: events)
-            self.statistics.update { $0.slaEvents += events }
         }
         if Date().timeIntervalSince(self.lastTimerCount) >= 2 {
             self.lastTimerCount = Date()
@@ -446,6 +476,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     public func partitionsRevoked(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+        // Every record decided so far is handed to the producer before flushing.
+        self.worker.drain()
         if self.settings.processing.isExactlyOnce {
             // Commit what was processed of these partitions before they move (librdkafka examples/transactions.c).
             do {
@@ -500,6 +532,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     public func partitionsAssigned(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
+        // The restore replaces state the output worker reads.
+        self.worker.drain()
         self.statistics.update { $0.restoring = true }
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
         self.restore(numbers)
@@ -565,6 +599,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.lastTransaction = Date()
         let offsets = self.processedOffsets.filter { self.assigned.contains($0.key) }
         do {
+            // The transaction carries the outputs of every record whose offset it commits.
+            self.worker.drain()
+            if let error = self.worker.failure { throw error }
             try self.commitAndBegin(offsets)
         } catch {
             guard let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
@@ -577,6 +614,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func abortAndRewind(_ error: KafkaIOError) throws {
         self.logger.warning("Transaction aborted; rewinding to the committed offsets", metadata: [LoggingKeys.error: "\(error)"])
         self.statistics.recordError("transaction aborted: \(error.message)")
+        self.worker.drain()
+        _ = self.worker.takeFailure()
         try self.producer.abortTransaction()
         self.latency.forgetOpen()
         try self.rewind()

@@ -1,4 +1,5 @@
 import Deadlines
+import NIOConcurrencyHelpers
 import SteeringModel
 
 /// Writes a referral's timers into its state record in the JSON form `ReferralTimers`' `Codable` conformance
@@ -6,8 +7,9 @@ import SteeringModel
 /// decision, status update and timer firing, and encoding through `Codable` cost more than deciding.
 ///
 /// The parts of a timer that come from its policy (span, roll, `metBy`, `startsOn`, thresholds) are the same for
-/// every referral under a policy; they are rendered once and reused.
-struct TimerStateWriter {
+/// every referral under a policy; they are rendered once and reused (the poll loop and the output worker share
+/// the cache).
+final class TimerStateWriter: Sendable {
     private struct PolicyPart: Hashable {
         var span: DeadlineSpan
         var roll: Bool
@@ -16,9 +18,9 @@ struct TimerStateWriter {
         var thresholds: WarningThresholds
     }
 
-    private var rendered: [PolicyPart: [UInt8]] = [:]
+    private let rendered = NIOLockedValueBox<[PolicyPart: [UInt8]]>([:])
 
-    mutating func write(_ timers: ReferralTimers, into json: inout JSONWriter) {
+    func write(_ timers: ReferralTimers, into json: inout JSONWriter) {
         json.beginObject()
         json.field("referralId", timers.referralId)
         json.field("policyId", timers.policyId)
@@ -39,10 +41,10 @@ struct TimerStateWriter {
         json.endObject()
     }
 
-    private mutating func policyPart(of timer: MilestoneTimer) -> [UInt8] {
+    private func policyPart(of timer: MilestoneTimer) -> [UInt8] {
         let part = PolicyPart(
             span: timer.span, roll: timer.roll, metBy: timer.metBy, startsOn: timer.startsOn, thresholds: timer.thresholds)
-        if let bytes = self.rendered[part] { return bytes }
+        if let bytes = self.rendered.withLockedValue({ $0[part] }) { return bytes }
         var json = JSONWriter(capacity: 128)
         json.beginObject()
         json.field("span", timer.span.description)
@@ -58,8 +60,8 @@ struct TimerStateWriter {
         json.endObject()
         // The members without the braces.
         let bytes = Array(json.bytes.dropFirst().dropLast())
-        if self.rendered.count < 1024 {
-            self.rendered[part] = bytes
+        self.rendered.withLockedValue { rendered in
+            if rendered.count < 1024 { rendered[part] = bytes }
         }
         return bytes
     }
