@@ -178,6 +178,15 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         rd_kafka_resume_partitions(self.client.pointer, list)
     }
 
+    /// The high watermark of an assigned partition as the last fetch response reported it, without asking the
+    /// broker (`rd_kafka_get_watermark_offsets`); `nil` before the first fetch.
+    public func cachedHighWatermark(_ partition: KafkaPartition) -> Int64? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let error = rd_kafka_get_watermark_offsets(self.client.pointer, partition.topic, partition.partition, &low, &high)
+        return error == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
+    }
+
     public func watermarks(_ partition: KafkaPartition, timeoutMilliseconds: Int32 = 1000) throws(KafkaIOError) -> (low: Int64, high: Int64) {
         try self.client.watermarks(partition, timeoutMilliseconds: timeoutMilliseconds)
     }

@@ -10,7 +10,7 @@ public final class KafkaMockCluster: @unchecked Sendable {
     /// `fetch.wait.max.ms` for consumers of the mock cluster. The mock answers a fetch that finds no data only
     /// after the full wait (500 ms by default), even when data arrives meanwhile, where a real broker answers as
     /// soon as data arrives; a short wait keeps the mock from adding up to half a second to every record's latency.
-    public static let fetchWaitMilliseconds = "10"
+    public static let fetchWaitMilliseconds = "2"
 
     private let client: RDKafkaClient
     private let cluster: OpaquePointer

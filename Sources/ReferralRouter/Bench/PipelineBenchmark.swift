@@ -149,7 +149,7 @@ public enum PipelineBenchmark {
         let records = options.records
         var traffic = SyntheticTraffic(seed: 500, prefix: "bench", invalidShare: 0.05, duplicateShare: 0.03, statusShare: 0)
         let submittedAt = Date()
-        let inputs = (0..<records).map { _ in traffic.next(submittedAt: submittedAt) }
+        let inputs = options.skipThroughput ? [] : (0..<records).map { _ in traffic.next(submittedAt: submittedAt) }
         let inputBytes = inputs.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }
         let perPartitionLimit = 3 << 20
         var partitions = max(options.partitions, (inputBytes + perPartitionLimit - 1) / perPartitionLimit)
