@@ -123,6 +123,15 @@ public enum PipelineBenchmark {
         return topics
     }
 
+    /// A fresh mock cluster for one phase (no phase pays for the data another left in the broker), with the
+    /// phase's topics created and `settings` pointed at it.
+    static func phaseCluster(_ settings: inout RouterSettings, partitions: Int, logger: Logger) throws -> KafkaMockCluster {
+        let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
+        settings.kafka.bootstrapServers = cluster.bootstrapServers
+        try Self.createTopics(settings.topics, partitions: partitions, cluster: cluster)
+        return cluster
+    }
+
     static func createTopics(_ topics: RouterSettings.Topics, partitions: Int, cluster: KafkaMockCluster) throws {
         let t = topics
         for topic in [t.requests, t.status, t.assignments, t.consultations, t.sla, t.rejections, t.deadletter, t.state] {
@@ -132,9 +141,7 @@ public enum PipelineBenchmark {
 
     public static func run(_ options: Options, logger: Logger) async throws -> Result {
         let quiet = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
-        let cluster = try KafkaMockCluster(brokers: 1, logger: quiet)
         var settings = RouterSettings()
-        settings.kafka.bootstrapServers = cluster.bootstrapServers
         settings.kafka.sessionTimeoutMs = 6000
         settings.http.port = 0
         settings.logging.level = "error"
@@ -182,10 +189,12 @@ public enum PipelineBenchmark {
             var raw = settings
             raw.topics = rawTopics
             raw.kafka.groupId = "bench-raw"
-            try Self.createTopics(rawTopics, partitions: partitions, cluster: cluster)
-            try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
-            logger.info("Raw pipe")
-            let rawSeconds = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
+            var rawSeconds = 0.0
+            try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
+                try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
+                logger.info("Raw pipe")
+                rawSeconds = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
+            }
             outputs = []
             let rawRate = Double(records) / rawSeconds
             result.rawPipe = Throughput(recordsPerSecond: rawRate, seconds: rawSeconds, ratio: 1)
@@ -193,10 +202,11 @@ public enum PipelineBenchmark {
             var router = settings
             router.topics = Self.topics("router")
             router.kafka.groupId = "bench-router"
-            try Self.createTopics(router.topics, partitions: partitions, cluster: cluster)
-            try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: cluster, logger: quiet)
+            let routerCluster = try Self.phaseCluster(&router, partitions: partitions, logger: quiet)
+            try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: routerCluster, logger: quiet)
             logger.info("Router (default guarantee)")
             let routerSeconds = try await Self.router(settings: router, configuration: configuration, records: records, logger: quiet)
+            withExtendedLifetime(routerCluster) {}
             result.router = Throughput(
                 recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds, ratio: rawSeconds / routerSeconds)
 
@@ -205,10 +215,11 @@ public enum PipelineBenchmark {
             eos.kafka.groupId = "bench-eos"
             eos.processing.guarantee = "exactly_once"
             eos.processing.transactionalId = "bench-eos"
-            try Self.createTopics(eos.topics, partitions: partitions, cluster: cluster)
-            try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: cluster, logger: quiet)
+            let eosCluster = try Self.phaseCluster(&eos, partitions: partitions, logger: quiet)
+            try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: eosCluster, logger: quiet)
             logger.info("Router (exactly_once)")
             let eosSeconds = try await Self.router(settings: eos, configuration: configuration, records: records, logger: quiet)
+            withExtendedLifetime(eosCluster) {}
             result.exactlyOnce = Throughput(
                 recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds, ratio: rawSeconds / eosSeconds)
         }
@@ -222,13 +233,13 @@ public enum PipelineBenchmark {
                     latency.processing.guarantee = "exactly_once"
                     latency.processing.transactionalId = "bench-latency-eos"
                 }
-                try Self.createTopics(latency.topics, partitions: options.partitions, cluster: cluster)
+                let latencyCluster = try Self.phaseCluster(&latency, partitions: options.partitions, logger: quiet)
                 logger.info("Latency", metadata: ["guarantee": "\(guarantee)", "offered": "\(options.latencyRate)/s"])
                 result.latency.append(
                     try await Self.latency(settings: latency, configuration: configuration, options: options, logger: quiet))
+                withExtendedLifetime(latencyCluster) {}
             }
         }
-        withExtendedLifetime(cluster) {}
         return result
     }
 
