@@ -22,6 +22,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Length of each latency run in seconds (the first 3 are warm-up).")
     var latencySeconds: Int = 30
 
+    @Option(name: .long, help: "A librdkafka property for the router and the raw pipe, as key=value (repeatable).")
+    var property: [String] = []
+
     @Flag(name: .long, help: "Skip the throughput runs.")
     var noThroughput = false
 
@@ -51,6 +54,11 @@ struct BenchCommand: AsyncParsableCommand {
         options.latencyRate = self.latencyRate
         options.latencySeconds = self.latencySeconds
         options.skipThroughput = self.noThroughput
+        for assignment in self.property {
+            let parts = assignment.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ValidationError("--property takes key=value, got \(assignment)") }
+            options.kafkaProperties[String(parts[0])] = String(parts[1])
+        }
         options.skipLatency = self.noLatency
         let result = try await PipelineBenchmark.run(options, logger: logger)
         func rate(_ value: Double) -> String { String(Int(value.rounded())) }

@@ -68,6 +68,8 @@ public enum PipelineBenchmark {
         public var latencySeconds = 30
         public var latencyWarmup = 3
         public var transactionIntervalMs = 100
+        /// librdkafka properties for the router's clients and the raw pipe's (experiments: `linger.ms` …).
+        public var kafkaProperties: [String: String] = [:]
         public var skipThroughput = false
         public var skipLatency = false
 
@@ -149,6 +151,7 @@ public enum PipelineBenchmark {
         settings.processing.transactionIntervalMs = options.transactionIntervalMs
         // See `KafkaMockCluster.fetchWaitMilliseconds`.
         settings.kafka.consumerProperties["fetch.wait.max.ms"] = KafkaMockCluster.fetchWaitMilliseconds
+        settings.kafka.properties.merge(options.kafkaProperties) { $1 }
         let configuration = try SteeringConfiguration.load(directory: settings.steering.directory ?? SteeringConfiguration.defaultDirectory)
 
         // Input: the demo generator's mix (5 % invalid, 3 % repeated ids), spread round-robin so that each

@@ -24,7 +24,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let tracker: OffsetTracker
     private let latency: AssignmentLatency
     private let processor: RecordProcessor
-    private let worker = OutputWorker()
+    private let worker = OutputWorker(capacity: 4096)
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
     private let notifier: SystemdNotifier
@@ -585,10 +585,20 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private var processedOffsets: [KafkaPartition: Int64] = [:]
     private var lastTransaction = Date()
 
+    /// Commits the transaction when its interval has passed — on the output worker, after the outputs of every
+    /// record whose offset it commits, while the loop goes on deciding the records of the next transaction (whose
+    /// outputs the worker produces once the next transaction has begun). A failure surfaces as the worker's
+    /// failure: the loop then aborts and rewinds.
     private func commitTransactionIfDue() throws {
         let interval = Double(self.settings.processing.transactionIntervalMs) / 1000
         guard Date().timeIntervalSince(self.lastTransaction) >= interval else { return }
-        try self.commitTransaction()
+        self.lastTransaction = Date()
+        let assigned = self.assigned
+        let offsets = self.processedOffsets.filter { assigned.contains($0.key) }
+        self.processedOffsets.removeAll()
+        self.worker.submit { [self] in
+            try self.commitAndBegin(offsets, assigned: assigned)
+        }
     }
 
     /// Sends the processed offsets, commits the transaction and begins the next one, which carries the
@@ -602,7 +612,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // The transaction carries the outputs of every record whose offset it commits.
             self.worker.drain()
             if let error = self.worker.failure { throw error }
-            try self.commitAndBegin(offsets)
+            try self.commitAndBegin(offsets, assigned: self.assigned)
+            self.processedOffsets.removeAll()
         } catch {
             guard let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
                 throw error
@@ -623,14 +634,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.lastTransaction = Date()
     }
 
-    private func commitAndBegin(_ offsets: [KafkaPartition: Int64]) throws {
+    /// Runs on the output worker (or on the loop with the worker drained).
+    private func commitAndBegin(_ offsets: [KafkaPartition: Int64], assigned: Set<KafkaPartition>) throws {
         try self.producer.sendOffsetsToTransaction(offsets, consumer: self.consumer)
         try self.producer.commitTransaction()
         self.latency.transactionCommitted()
-        self.processedOffsets.removeAll()
         try self.producer.beginTransaction()
         let now = self.clock()
-        for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
+        for checkpoint in self.tracker.takeCommittable() where assigned.contains(checkpoint.partition) {
             let record = self.processor.checkpointRecord(checkpoint, now: now)
             try self.producer.produce(
                 topic: record.topic, partition: record.partition, key: record.key, value: record.value,
