@@ -106,3 +106,21 @@ import Testing
         #expect(try JSONDecoder().decode(Deadline.self, from: Data(text.utf8)) == deadline)
     }
 }
+
+/// The offset cache of `LocalRFC3339` must never carry an offset across a transition, in either direction.
+@Suite struct LocalRFC3339OffsetTests {
+    @Test func offsetsAroundTransitionsInAnyOrder() {
+        // Helsinki: summer time from 2025-03-30T01:00:00Z, winter time from 2025-10-26T01:00:00Z.
+        let cases: [(Int64, String)] = [
+            (1_743_296_399_999, "2025-03-30T02:59:59.999+02:00"),
+            (1_743_296_400_000, "2025-03-30T04:00:00.000+03:00"),
+            (1_761_440_399_999, "2025-10-26T03:59:59.999+03:00"),
+            (1_761_440_400_000, "2025-10-26T03:00:00.000+02:00"),
+        ]
+        for order in [cases, cases.reversed(), [cases[1], cases[0], cases[3], cases[2], cases[1]]] {
+            for (milliseconds, text) in order {
+                #expect(LocalRFC3339.format(epochMilliseconds: milliseconds) == text)
+            }
+        }
+    }
+}

@@ -102,6 +102,7 @@ final class RecordProcessor: @unchecked Sendable {
         self.validator = RequestValidator(maximumRecordBytes: maxRecordBytes)
         self.topics = topics
         self.source = source
+        self.sourceHeader = KafkaHeader(key: "ce_source", string: source)
         self.clock = clock
     }
 
@@ -564,15 +565,15 @@ final class RecordProcessor: @unchecked Sendable {
         schema: String,
         traceparent: KafkaHeader?
     ) -> [KafkaHeader] {
-        var headers = [
-            KafkaHeader(key: "ce_specversion", string: "1.0"),
-            KafkaHeader(key: "ce_id", string: id),
-            KafkaHeader(key: "ce_source", string: self.source),
-            KafkaHeader(key: "ce_type", string: type),
-            KafkaHeader(key: "ce_time", string: RFC3339.format(time)),
-            KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:\(schema)"),
-            KafkaHeader(key: "content-type", string: "application/json"),
-        ]
+        var headers: [KafkaHeader] = []
+        headers.reserveCapacity(9)
+        headers.append(Self.specVersionHeader)
+        headers.append(KafkaHeader(key: "ce_id", string: id))
+        headers.append(self.sourceHeader)
+        headers.append(self.constantHeaders[type] ?? KafkaHeader(key: "ce_type", string: type))
+        headers.append(KafkaHeader(key: "ce_time", string: RFC3339.format(time)))
+        headers.append(self.constantHeaders[schema] ?? KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:\(schema)"))
+        headers.append(Self.contentTypeHeader)
         if let subject {
             headers.append(KafkaHeader(key: "ce_subject", string: subject))
         }
@@ -581,6 +582,24 @@ final class RecordProcessor: @unchecked Sendable {
         }
         return headers
     }
+
+    // Headers that are the same on many records are built once (their bytes are shared, not copied).
+    private static let specVersionHeader = KafkaHeader(key: "ce_specversion", string: "1.0")
+    private static let contentTypeHeader = KafkaHeader(key: "content-type", string: "application/json")
+    private let sourceHeader: KafkaHeader
+    /// `ce_type` by event type and `ce_dataschema` by schema name, for every record the router publishes.
+    private let constantHeaders: [String: KafkaHeader] = {
+        var headers: [String: KafkaHeader] = [:]
+        let types = ["fi.referral.assignment.v1", "fi.referral.consultation.v1", "fi.referral.rejection.v1"]
+            + SLAEvent.Kind.allCases.map { "fi.referral.sla.\($0.rawValue).v1" }
+        for type in types {
+            headers[type] = KafkaHeader(key: "ce_type", string: type)
+        }
+        for schema in ["assignment.v1", "consultation.v1", "rejection.v1", "sla-event.v1"] {
+            headers[schema] = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:\(schema)")
+        }
+        return headers
+    }()
 
     /// The input's W3C `traceparent`, passed to the outputs only when well-formed (`00-<32 hex>-<16 hex>-<2 hex>`):
     /// a hostile header value is never copied into every output.
