@@ -24,7 +24,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let tracker: OffsetTracker
     private let latency: AssignmentLatency
     private let processor: RecordProcessor
-    private let worker = OutputWorker(capacity: 4096)
+    /// Up to 64 jobs of up to `recordsPerIteration` records each wait for the worker.
+    private let worker = OutputWorker(capacity: 64)
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
     private let notifier: SystemdNotifier
@@ -259,6 +260,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     }
                     if record == nil || self.paused { break }
                 }
+                self.submitBatch()
             } catch {
                 failure = error
                 break
@@ -266,6 +268,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
         self.statistics.update { $0.stopping = true }
         self.notifier.notify("STOPPING=1")
+        if failure == nil { self.submitBatch() }
         self.worker.drain()
         failure = failure ?? self.worker.failure
         self.logger.info("Stopping: finishing records in flight", metadata: ["inFlight": "\(self.tracker.recordsInFlight)"])
@@ -298,10 +301,24 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
         let result = self.processor.process(record)
-        // Decided; encoding and producing overlap the next record's decision (in order, on the output worker).
+        // Decided; encoding and producing overlap the next records' decisions (in order, on the output worker).
+        self.batch.append((result, record, partition))
+    }
+
+    /// Records decided but not yet handed to the output worker (at most one round of the loop).
+    private var batch: [(result: RecordProcessor.Result, record: KafkaRecord, partition: KafkaPartition)] = []
+
+    /// Hands the decided records to the output worker as one job. Called at the end of each round of the loop and
+    /// before anything that needs them produced or ordered (revocation, assignment, commits, timers, stopping).
+    private func submitBatch() {
+        guard !self.batch.isEmpty else { return }
+        let jobs = self.batch
+        self.batch.removeAll(keepingCapacity: true)
         self.worker.submit { [self] in
-            try self.publish(result.materialize(), of: record, partition: partition)
-            self.count(result.outcome)
+            for job in jobs {
+                try self.publish(job.result.materialize(), of: job.record, partition: job.partition)
+                self.count(job.result.outcome)
+            }
         }
     }
 
@@ -347,6 +364,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let requests = self.settings.topics.requests
             let sla = self.settings.topics.sla
             // Through the output worker, after the outputs of every record decided before.
+            self.submitBatch()
             self.worker.submit { [self] in
                 for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
                     let input = KafkaPartition(topic: requests, partition: partition)
@@ -477,6 +495,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     public func partitionsRevoked(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
         // Every record decided so far is handed to the producer before flushing.
+        self.submitBatch()
         self.worker.drain()
         if self.settings.processing.isExactlyOnce {
             // Commit what was processed of these partitions before they move (librdkafka examples/transactions.c).
@@ -533,6 +552,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     public func partitionsAssigned(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
         // The restore replaces state the output worker reads.
+        self.submitBatch()
         self.worker.drain()
         self.statistics.update { $0.restoring = true }
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
@@ -596,6 +616,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let assigned = self.assigned
         let offsets = self.processedOffsets.filter { assigned.contains($0.key) }
         self.processedOffsets.removeAll()
+        self.submitBatch()
         self.worker.submit { [self] in
             try self.commitAndBegin(offsets, assigned: assigned)
         }
@@ -610,6 +631,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let offsets = self.processedOffsets.filter { self.assigned.contains($0.key) }
         do {
             // The transaction carries the outputs of every record whose offset it commits.
+            self.submitBatch()
             self.worker.drain()
             if let error = self.worker.failure { throw error }
             try self.commitAndBegin(offsets, assigned: self.assigned)
@@ -625,6 +647,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func abortAndRewind(_ error: KafkaIOError) throws {
         self.logger.warning("Transaction aborted; rewinding to the committed offsets", metadata: [LoggingKeys.error: "\(error)"])
         self.statistics.recordError("transaction aborted: \(error.message)")
+        // Records decided since are processed again after the rewind: their outputs are not produced.
+        self.batch.removeAll()
         self.worker.drain()
         _ = self.worker.takeFailure()
         try self.producer.abortTransaction()
