@@ -67,9 +67,9 @@ struct BenchCommand: AsyncParsableCommand {
         if let raw = result.rawPipe, let router = result.router, let eos = result.exactlyOnce {
             print(
                 """
-                raw pipe:              \(rate(raw.recordsPerSecond)) records/s
-                router (default):      \(rate(router.recordsPerSecond)) records/s  = \(ratio(router.ratio)) × raw pipe
-                router (exactly_once): \(rate(eos.recordsPerSecond)) records/s  = \(ratio(eos.ratio)) × raw pipe
+                raw pipe:              \(rate(raw.recordsPerSecond)) records/s  (CPU \(rate(raw.cpuMicrosecondsPerRecord)) µs per record)
+                router (default):      \(rate(router.recordsPerSecond)) records/s  = \(ratio(router.ratio)) × raw pipe  (CPU \(rate(router.cpuMicrosecondsPerRecord)) µs per record)
+                router (exactly_once): \(rate(eos.recordsPerSecond)) records/s  = \(ratio(eos.ratio)) × raw pipe  (CPU \(rate(eos.cpuMicrosecondsPerRecord)) µs per record)
                 """)
         }
         for latency in result.latency {

@@ -79,6 +79,9 @@ public enum PipelineBenchmark {
     public struct Throughput: Codable, Sendable {
         public var recordsPerSecond: Double
         public var seconds: Double
+        /// CPU time of the whole process (router or pipe, librdkafka threads and the in-process broker) per input
+        /// record, in microseconds, over the same interval.
+        public var cpuMicrosecondsPerRecord: Double
         /// Throughput as a ratio to the raw pipe of the same run.
         public var ratio: Double
     }
@@ -193,14 +196,17 @@ public enum PipelineBenchmark {
             raw.topics = rawTopics
             raw.kafka.groupId = "bench-raw"
             var rawSeconds = 0.0
+            var rawCPU = 0.0
             try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
                 try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
                 logger.info("Raw pipe")
-                rawSeconds = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
+                (rawSeconds, rawCPU) = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
             }
             outputs = []
-            let rawRate = Double(records) / rawSeconds
-            result.rawPipe = Throughput(recordsPerSecond: rawRate, seconds: rawSeconds, ratio: 1)
+            let perRecord = { (cpu: Double) in cpu / Double(records) * 1_000_000 }
+            result.rawPipe = Throughput(
+                recordsPerSecond: Double(records) / rawSeconds, seconds: rawSeconds, cpuMicrosecondsPerRecord: perRecord(rawCPU),
+                ratio: 1)
 
             var router = settings
             router.topics = Self.topics("router")
@@ -208,10 +214,12 @@ public enum PipelineBenchmark {
             let routerCluster = try Self.phaseCluster(&router, partitions: partitions, logger: quiet)
             try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: routerCluster, logger: quiet)
             logger.info("Router (default guarantee)")
-            let routerSeconds = try await Self.router(settings: router, configuration: configuration, records: records, logger: quiet)
+            let (routerSeconds, routerCPU) = try await Self.router(
+                settings: router, configuration: configuration, records: records, logger: quiet)
             withExtendedLifetime(routerCluster) {}
             result.router = Throughput(
-                recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds, ratio: rawSeconds / routerSeconds)
+                recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds,
+                cpuMicrosecondsPerRecord: perRecord(routerCPU), ratio: rawSeconds / routerSeconds)
 
             var eos = settings
             eos.topics = Self.topics("eos")
@@ -221,10 +229,12 @@ public enum PipelineBenchmark {
             let eosCluster = try Self.phaseCluster(&eos, partitions: partitions, logger: quiet)
             try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: eosCluster, logger: quiet)
             logger.info("Router (exactly_once)")
-            let eosSeconds = try await Self.router(settings: eos, configuration: configuration, records: records, logger: quiet)
+            let (eosSeconds, eosCPU) = try await Self.router(
+                settings: eos, configuration: configuration, records: records, logger: quiet)
             withExtendedLifetime(eosCluster) {}
             result.exactlyOnce = Throughput(
-                recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds, ratio: rawSeconds / eosSeconds)
+                recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds,
+                cpuMicrosecondsPerRecord: perRecord(eosCPU), ratio: rawSeconds / eosSeconds)
         }
 
         if !options.skipLatency {
@@ -330,7 +340,7 @@ public enum PipelineBenchmark {
 
     /// Consumes the input and publishes the pre-built outputs; returns the seconds from the first record to the
     /// last confirmed one.
-    static func rawPipe(settings: RouterSettings, outputs: [[[OutputRecord]]], records: Int, logger: Logger) throws -> Double {
+    static func rawPipe(settings: RouterSettings, outputs: [[[OutputRecord]]], records: Int, logger: Logger) throws -> (seconds: Double, cpu: Double) {
         let tracker = OffsetTracker()
         let producer = try KafkaProducerClient(
             properties: RouterService.producerProperties(settings), logger: logger,
@@ -351,6 +361,7 @@ public enum PipelineBenchmark {
         var started: Date?
         var lastCommit = Date()
         var lastStore = ContinuousClock.now
+        var cpuStart = 0.0
         while true {
             if processed >= records, tracker.recordsInFlight == 0 { break }
             // The router's loop shape: up to 64 records per round, offsets stored every 20 ms, committed each second.
@@ -359,7 +370,10 @@ public enum PipelineBenchmark {
                 let record = try consumer.poll(timeoutMilliseconds: handled == 0 ? 100 : 0)
             {
                 handled += 1
-                if started == nil { started = Date() }
+                if started == nil {
+                    started = Date()
+                    cpuStart = Self.processCPUSeconds()
+                }
                 let batch = outputs[Int(record.partition)][Int(record.offset)]
                 let partition = KafkaPartition(topic: record.topic, partition: record.partition)
                 let tokens = tracker.register(partition, offset: record.offset, outputTopics: batch.map(\.topic))
@@ -381,7 +395,15 @@ public enum PipelineBenchmark {
                 lastCommit = Date()
             }
         }
-        return max(Date().timeIntervalSince(started ?? Date()), 0.001)
+        return (max(Date().timeIntervalSince(started ?? Date()), 0.001), Self.processCPUSeconds() - cpuStart)
+    }
+
+    /// User and system CPU time of the process so far, in seconds.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1_000_000 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Runs the real router until it has finished every record; returns the seconds from the first record to the
@@ -391,20 +413,28 @@ public enum PipelineBenchmark {
         configuration: SteeringConfiguration,
         records: Int,
         logger: Logger
-    ) async throws -> Double {
+    ) async throws -> (seconds: Double, cpu: Double) {
         let application = try RouterApplication(settings: settings, configuration: configuration, logger: logger)
         let serviceGroup = application.makeServiceGroup()
         let task = Task { try await serviceGroup.run() }
         var started: Date?
         var finished: Date?
+        var cpuStart = 0.0
+        var cpuEnd = 0.0
         while finished == nil {
             let processed = application.processedRecords
-            if started == nil, processed > 0 { started = Date() }
-            if processed >= records, application.statistics.snapshot.recordsInFlight == 0 { finished = Date() }
+            if started == nil, processed > 0 {
+                started = Date()
+                cpuStart = Self.processCPUSeconds()
+            }
+            if processed >= records, application.statistics.snapshot.recordsInFlight == 0 {
+                finished = Date()
+                cpuEnd = Self.processCPUSeconds()
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
         await serviceGroup.triggerGracefulShutdown()
         _ = try? await task.value
-        return max(finished!.timeIntervalSince(started ?? finished!), 0.001)
+        return (max(finished!.timeIntervalSince(started ?? finished!), 0.001), cpuEnd - cpuStart)
     }
 }
