@@ -172,6 +172,26 @@ public enum PipelineBenchmark {
             machine: "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB",
             date: RFC3339.format(Date()))
 
+        // Latency first, in a process no throughput run has loaded yet.
+        if !options.skipLatency {
+            for guarantee in ["at_least_once", "exactly_once"] {
+                var latency = settings
+                latency.topics = Self.topics("latency-\(guarantee)")
+                latency.kafka.groupId = "bench-latency-\(guarantee)"
+                if guarantee == "exactly_once" {
+                    latency.processing.guarantee = "exactly_once"
+                    latency.processing.transactionalId = "bench-latency-eos"
+                }
+                let latencyCluster = try Self.phaseCluster(&latency, partitions: options.partitions, logger: quiet)
+                logger.info(
+                    "Latency",
+                    metadata: ["guarantee": "\(guarantee)", "offered": "\(options.latencyRate)/s", "threads": "\(Self.threadCount())"])
+                result.latency.append(
+                    try await Self.latency(settings: latency, configuration: configuration, options: options, logger: quiet))
+                withExtendedLifetime(latencyCluster) {}
+            }
+        }
+
         if !options.skipThroughput {
             logger.info(
                 "Input", metadata: ["records": "\(records)", "partitions": "\(partitions)", "bytes": "\(inputBytes)"])
@@ -208,51 +228,39 @@ public enum PipelineBenchmark {
                 recordsPerSecond: Double(records) / rawSeconds, seconds: rawSeconds, cpuMicrosecondsPerRecord: perRecord(rawCPU),
                 ratio: 1)
 
-            var router = settings
-            router.topics = Self.topics("router")
-            router.kafka.groupId = "bench-router"
-            let routerCluster = try Self.phaseCluster(&router, partitions: partitions, logger: quiet)
-            try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: routerCluster, logger: quiet)
-            logger.info("Router (default guarantee)")
-            let (routerSeconds, routerCPU) = try await Self.router(
-                settings: router, configuration: configuration, records: records, logger: quiet)
-            withExtendedLifetime(routerCluster) {}
-            result.router = Throughput(
-                recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds,
-                cpuMicrosecondsPerRecord: perRecord(routerCPU), ratio: rawSeconds / routerSeconds)
-
-            var eos = settings
-            eos.topics = Self.topics("eos")
-            eos.kafka.groupId = "bench-eos"
-            eos.processing.guarantee = "exactly_once"
-            eos.processing.transactionalId = "bench-eos"
-            let eosCluster = try Self.phaseCluster(&eos, partitions: partitions, logger: quiet)
-            try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: eosCluster, logger: quiet)
-            logger.info("Router (exactly_once)")
-            let (eosSeconds, eosCPU) = try await Self.router(
-                settings: eos, configuration: configuration, records: records, logger: quiet)
-            withExtendedLifetime(eosCluster) {}
-            result.exactlyOnce = Throughput(
-                recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds,
-                cpuMicrosecondsPerRecord: perRecord(eosCPU), ratio: rawSeconds / eosSeconds)
-        }
-
-        if !options.skipLatency {
-            for guarantee in ["at_least_once", "exactly_once"] {
-                var latency = settings
-                latency.topics = Self.topics("latency-\(guarantee)")
-                latency.kafka.groupId = "bench-latency-\(guarantee)"
-                if guarantee == "exactly_once" {
-                    latency.processing.guarantee = "exactly_once"
-                    latency.processing.transactionalId = "bench-latency-eos"
-                }
-                let latencyCluster = try Self.phaseCluster(&latency, partitions: options.partitions, logger: quiet)
-                logger.info("Latency", metadata: ["guarantee": "\(guarantee)", "offered": "\(options.latencyRate)/s"])
-                result.latency.append(
-                    try await Self.latency(settings: latency, configuration: configuration, options: options, logger: quiet))
-                withExtendedLifetime(latencyCluster) {}
+            // Each phase in its own scope: its cluster is gone before the next phase starts.
+            do {
+                var router = settings
+                router.topics = Self.topics("router")
+                router.kafka.groupId = "bench-router"
+                let routerCluster = try Self.phaseCluster(&router, partitions: partitions, logger: quiet)
+                try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: routerCluster, logger: quiet)
+                logger.info("Router (default guarantee)", metadata: ["threads": "\(Self.threadCount())"])
+                let (routerSeconds, routerCPU) = try await Self.router(
+                    settings: router, configuration: configuration, records: records, logger: quiet)
+                withExtendedLifetime(routerCluster) {}
+                result.router = Throughput(
+                    recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds,
+                    cpuMicrosecondsPerRecord: perRecord(routerCPU), ratio: rawSeconds / routerSeconds)
+            }
+            do {
+                var eos = settings
+                eos.topics = Self.topics("eos")
+                eos.kafka.groupId = "bench-eos"
+                eos.processing.guarantee = "exactly_once"
+                eos.processing.transactionalId = "bench-eos"
+                let eosCluster = try Self.phaseCluster(&eos, partitions: partitions, logger: quiet)
+                try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: eosCluster, logger: quiet)
+                logger.info("Router (exactly_once)", metadata: ["threads": "\(Self.threadCount())"])
+                let (eosSeconds, eosCPU) = try await Self.router(
+                    settings: eos, configuration: configuration, records: records, logger: quiet)
+                withExtendedLifetime(eosCluster) {}
+                result.exactlyOnce = Throughput(
+                    recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds,
+                    cpuMicrosecondsPerRecord: perRecord(eosCPU), ratio: rawSeconds / eosSeconds)
             }
         }
+
         return result
     }
 
@@ -396,6 +404,11 @@ public enum PipelineBenchmark {
             }
         }
         return (max(Date().timeIntervalSince(started ?? Date()), 0.001), Self.processCPUSeconds() - cpuStart)
+    }
+
+    /// Threads of the process (each phase must leave none of its clients behind).
+    static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
     }
 
     /// User and system CPU time of the process so far, in seconds.
