@@ -20,7 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
     var latencyRate: Int = 2000
 
     @Option(name: .long, help: "Length of each latency run in seconds (the first 3 are warm-up).")
-    var latencySeconds: Int = 30
+    var latencySeconds: Int = 10
 
     @Option(name: .long, help: "A librdkafka property for the router and the raw pipe, as key=value (repeatable).")
     var property: [String] = []
