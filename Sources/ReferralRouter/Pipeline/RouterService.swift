@@ -278,6 +278,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 if self.settings.processing.isExactlyOnce {
                     try self.commitTransaction()
                     try self.producer.commitTransaction()
+                    // Closing the consumer revokes the partitions: there is nothing left to commit then.
+                    self.transactionsClosed = true
                 } else {
                     self.storeOffsets(forceCommit: true)
                 }
@@ -497,7 +499,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // Every record decided so far is handed to the producer before flushing.
         self.submitBatch()
         self.worker.drain()
-        if self.settings.processing.isExactlyOnce {
+        if self.settings.processing.isExactlyOnce, !self.transactionsClosed {
             // Commit what was processed of these partitions before they move (librdkafka examples/transactions.c).
             do {
                 try self.commitTransaction()
@@ -600,6 +602,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     // MARK: Exactly-once mode
+
+    /// Set once the stopping loop committed the last transaction.
+    private var transactionsClosed = false
 
     /// Offsets of the next record to process, per input partition, since the last transaction commit.
     private var processedOffsets: [KafkaPartition: Int64] = [:]
