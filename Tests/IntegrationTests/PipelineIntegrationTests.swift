@@ -34,6 +34,12 @@ struct PipelineIntegrationTests {
         // id_conflict records are invalid; their ids are valid ids decided earlier, so they stay in validIds.
         try verifyOutputs(harness, expected)
 
+        // Every assignment's end-to-end latency was measured once, after its delivery.
+        let count = running.application.metricsText().split(separator: "\n").first { $0.hasPrefix("referral_router_assignment_latency_seconds_count") }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+        #expect(running.application.routedRecords > 1000)
+        #expect(count == running.application.routedRecords, "latency count \(String(describing: count))")
+
         // Personal data never reaches the logs.
         let text = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
         #expect(!logs.entries.isEmpty)

@@ -115,6 +115,18 @@ public struct RouterApplication: Sendable {
     }
 
     /// Input records finished so far (routed, duplicates, status updates and dead letters).
+    /// The Prometheus exposition, as `/metrics` serves it.
+    public func metricsText() -> String {
+        var buffer: [UInt8] = []
+        self.registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Requests routed so far (each published one assignment).
+    public var routedRecords: Int {
+        self.statistics.snapshot.routed
+    }
+
     public var processedRecords: Int {
         let snapshot = self.statistics.snapshot
         return snapshot.routed + snapshot.duplicates + snapshot.statusUpdates + snapshot.deadLettered.values.reduce(0, +)
