@@ -35,9 +35,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "referral-router.demo")
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
-        settings.kafka.bootstrapServers = cluster.bootstrapServers
+        settings.useEmbeddedBroker(cluster.bootstrapServers, fetchWaitMilliseconds: KafkaMockCluster.fetchWaitMilliseconds)
         settings.kafka.sessionTimeoutMs = 6000
-        settings.kafka.consumerProperties["fetch.wait.max.ms"] = KafkaMockCluster.fetchWaitMilliseconds
         settings.http.port = self.port
         settings.steering.directory = self.steering
         try DevBroker.createTopics(cluster, settings: settings, partitions: self.partitions)

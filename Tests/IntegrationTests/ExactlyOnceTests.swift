@@ -91,16 +91,7 @@ struct ExactlyOnceRealClusterTests {
         let bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP"]!
         let harness = try Harness(external: bootstrap)
         let run = UUID().uuidString.prefix(8).lowercased()
-        var topics = RouterSettings.Topics()
-        topics.requests = "rr-\(run).requests"
-        topics.status = "rr-\(run).status"
-        topics.assignments = "rr-\(run).assignments"
-        topics.consultations = "rr-\(run).consultations"
-        topics.sla = "rr-\(run).sla"
-        topics.rejections = "rr-\(run).rejections"
-        topics.deadletter = "rr-\(run).deadletter"
-        topics.state = "rr-\(run).state"
-        harness.settings.topics = topics
+        harness.settings.topics = RouterSettings.Topics().prefixed("rr-\(run)")
         harness.settings.kafka.groupId = "rr-\(run)"
         harness.settings.kafka.autoCreateTopics = true
         harness.settings.kafka.topicPartitions = 3

@@ -117,25 +117,11 @@ public enum PipelineBenchmark {
         public var date: String
     }
 
-    /// Topics of one phase: every phase reads and writes its own, so that no phase sees another's state.
-    static func topics(_ phase: String) -> RouterSettings.Topics {
-        var topics = RouterSettings.Topics()
-        topics.requests = "\(phase).\(topics.requests)"
-        topics.status = "\(phase).\(topics.status)"
-        topics.assignments = "\(phase).\(topics.assignments)"
-        topics.consultations = "\(phase).\(topics.consultations)"
-        topics.sla = "\(phase).\(topics.sla)"
-        topics.rejections = "\(phase).\(topics.rejections)"
-        topics.deadletter = "\(phase).\(topics.deadletter)"
-        topics.state = "\(phase).\(topics.state)"
-        return topics
-    }
-
     /// A fresh mock cluster for one phase (no phase pays for the data another left in the broker), with the
     /// phase's topics created and `settings` pointed at it.
     static func phaseCluster(_ settings: inout RouterSettings, partitions: Int, logger: Logger) throws -> KafkaMockCluster {
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
-        settings.kafka.bootstrapServers = cluster.bootstrapServers
+        settings.useEmbeddedBroker(cluster.bootstrapServers, fetchWaitMilliseconds: KafkaMockCluster.fetchWaitMilliseconds)
         try Self.createTopics(settings.topics, partitions: partitions, cluster: cluster)
         return cluster
     }
@@ -155,8 +141,6 @@ public enum PipelineBenchmark {
         settings.logging.level = "error"
         settings.pipeline.maxInFlightRecords = 20_000
         settings.processing.transactionIntervalMs = options.transactionIntervalMs
-        // See `KafkaMockCluster.fetchWaitMilliseconds`.
-        settings.kafka.consumerProperties["fetch.wait.max.ms"] = KafkaMockCluster.fetchWaitMilliseconds
         settings.kafka.properties.merge(options.kafkaProperties) { $1 }
         let configuration = try SteeringConfiguration.load(directory: settings.steering.directory ?? SteeringConfiguration.defaultDirectory)
 
@@ -179,7 +163,7 @@ public enum PipelineBenchmark {
         if !options.skipLatency {
             for guarantee in ["at_least_once", "exactly_once"] {
                 var latency = settings
-                latency.topics = Self.topics("latency-\(guarantee)")
+                latency.topics = RouterSettings.Topics().prefixed("latency-\(guarantee)")
                 latency.kafka.groupId = "bench-latency-\(guarantee)"
                 if guarantee == "exactly_once" {
                     latency.processing.guarantee = "exactly_once"
@@ -199,7 +183,7 @@ public enum PipelineBenchmark {
             logger.info(
                 "Input", metadata: ["records": "\(records)", "partitions": "\(partitions)", "bytes": "\(inputBytes)"])
             // The raw pipe's outputs: exactly what the router publishes for each record, computed beforehand.
-            let rawTopics = Self.topics("raw")
+            let rawTopics = RouterSettings.Topics().prefixed("raw")
             let processor = RecordProcessor(
                 configuration: configuration, topics: rawTopics, source: "urn:referral-router:bench", maxRecordBytes: 65536,
                 clock: { submittedAt })
@@ -231,40 +215,36 @@ public enum PipelineBenchmark {
                 recordsPerSecond: Double(records) / rawSeconds, seconds: rawSeconds, cpuMicrosecondsPerRecord: perRecord(rawCPU),
                 ratio: 1)
 
-            // Each phase in its own scope: its cluster is gone before the next phase starts.
-            do {
-                var router = settings
-                router.topics = Self.topics("router")
-                router.kafka.groupId = "bench-router"
-                let routerCluster = try Self.phaseCluster(&router, partitions: partitions, logger: quiet)
-                try Self.produceInput(inputs, topic: router.topics.requests, partitions: partitions, cluster: routerCluster, logger: quiet)
-                logger.info("Router (default guarantee)", metadata: ["threads": "\(Self.threadCount())"])
-                let (routerSeconds, routerCPU) = try await Self.router(
-                    settings: router, configuration: configuration, records: records, logger: quiet)
-                withExtendedLifetime(routerCluster) {}
-                result.router = Throughput(
-                    recordsPerSecond: Double(records) / routerSeconds, seconds: routerSeconds,
-                    cpuMicrosecondsPerRecord: perRecord(routerCPU), ratio: rawSeconds / routerSeconds)
-            }
-            do {
-                var eos = settings
-                eos.topics = Self.topics("eos")
-                eos.kafka.groupId = "bench-eos"
-                eos.processing.guarantee = "exactly_once"
-                eos.processing.transactionalId = "bench-eos"
-                let eosCluster = try Self.phaseCluster(&eos, partitions: partitions, logger: quiet)
-                try Self.produceInput(inputs, topic: eos.topics.requests, partitions: partitions, cluster: eosCluster, logger: quiet)
-                logger.info("Router (exactly_once)", metadata: ["threads": "\(Self.threadCount())"])
-                let (eosSeconds, eosCPU) = try await Self.router(
-                    settings: eos, configuration: configuration, records: records, logger: quiet)
-                withExtendedLifetime(eosCluster) {}
-                result.exactlyOnce = Throughput(
-                    recordsPerSecond: Double(records) / eosSeconds, seconds: eosSeconds,
-                    cpuMicrosecondsPerRecord: perRecord(eosCPU), ratio: rawSeconds / eosSeconds)
+            var eos = settings
+            eos.processing.guarantee = "exactly_once"
+            eos.processing.transactionalId = "bench-eos"
+            for (phase, phaseSettings) in [("router", settings), ("eos", eos)] {
+                logger.info("Router (\(phaseSettings.processing.guarantee))", metadata: ["threads": "\(Self.threadCount())"])
+                let (seconds, cpu) = try await Self.routerPhase(
+                    phase, settings: phaseSettings, inputs: inputs, partitions: partitions, configuration: configuration,
+                    logger: quiet)
+                let throughput = Throughput(
+                    recordsPerSecond: Double(records) / seconds, seconds: seconds, cpuMicrosecondsPerRecord: perRecord(cpu),
+                    ratio: rawSeconds / seconds)
+                if phaseSettings.processing.isExactlyOnce { result.exactlyOnce = throughput } else { result.router = throughput }
             }
         }
 
         return result
+    }
+
+    /// One router phase on its own cluster (gone when the phase returns), topics prefixed with `phase`.
+    static func routerPhase(
+        _ phase: String, settings: RouterSettings, inputs: [SyntheticTraffic.Record], partitions: Int,
+        configuration: SteeringConfiguration, logger: Logger
+    ) async throws -> (seconds: Double, cpu: Double) {
+        var settings = settings
+        settings.topics = RouterSettings.Topics().prefixed(phase)
+        settings.kafka.groupId = "bench-\(phase)"
+        let cluster = try Self.phaseCluster(&settings, partitions: partitions, logger: logger)
+        defer { withExtendedLifetime(cluster) {} }
+        try Self.produceInput(inputs, topic: settings.topics.requests, partitions: partitions, cluster: cluster, logger: logger)
+        return try await Self.router(settings: settings, configuration: configuration, records: inputs.count, logger: logger)
     }
 
     /// Produces the input to a phase's request topic, record `i` to partition `i mod partitions`.

@@ -105,6 +105,15 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         public var state = "referral-router.state"
 
         public init() {}
+
+        /// The same topics with `prefix` and a dot in front of every name (separate runs on one cluster).
+        public func prefixed(_ prefix: String) -> Topics {
+            var topics = self
+            for name in [\Topics.requests, \.status, \.assignments, \.consultations, \.sla, \.rejections, \.deadletter, \.state] {
+                topics[keyPath: name] = "\(prefix).\(self[keyPath: name])"
+            }
+            return topics
+        }
     }
 
     public struct HTTP: Sendable, Codable, Equatable {
@@ -181,6 +190,13 @@ public struct RouterSettings: Sendable, Codable, Equatable {
     }
 
     public var kafka = Kafka()
+
+    /// Points the Kafka settings at the embedded broker (librdkafka's mock cluster) at `bootstrapServers`, with the
+    /// short fetch wait it needs (`KafkaMockCluster.fetchWaitMilliseconds`).
+    public mutating func useEmbeddedBroker(_ bootstrapServers: String, fetchWaitMilliseconds: String) {
+        self.kafka.bootstrapServers = bootstrapServers
+        self.kafka.consumerProperties["fetch.wait.max.ms"] = fetchWaitMilliseconds
+    }
     public var topics = Topics()
     public var http = HTTP()
     public var steering = Steering()

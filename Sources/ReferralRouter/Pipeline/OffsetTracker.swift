@@ -147,13 +147,12 @@ final class OffsetTracker: Sendable {
     func takeCommittable() -> [Checkpoint] {
         self.state.withLockedValue { state in
             var result: [Checkpoint] = []
-            for partition in Array(state.partitions.keys) {
-                guard let committable = state.partitions[partition]?.committable,
-                    committable != state.partitions[partition]?.stored
-                else { continue }
-                state.partitions[partition]?.stored = committable
-                result.append(
-                    Checkpoint(partition: partition, offset: committable, outputs: state.partitions[partition]?.outputCheckpoint ?? [:]))
+            for (partition, progress) in state.partitions {
+                guard let committable = progress.committable, committable != progress.stored else { continue }
+                result.append(Checkpoint(partition: partition, offset: committable, outputs: progress.outputCheckpoint))
+            }
+            for checkpoint in result {
+                state.partitions[checkpoint.partition]?.stored = checkpoint.offset
             }
             return result
         }
