@@ -1,5 +1,7 @@
 import CRdKafka
+import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// librdkafka's in-process mock cluster: a Kafka-protocol broker on loopback for tests, the demo and the
 /// `dev-broker` command.
@@ -16,6 +18,7 @@ public final class KafkaMockCluster: @unchecked Sendable {
     private let cluster: OpaquePointer
     public let bootstrapServers: String
     public let brokerCount: Int
+    private let nagle: MockNagleDisabler
 
     public init(brokers: Int = 1, logger: Logger) throws(KafkaIOError) {
         // The mock cluster needs a handle to live in; a producer with no bootstrap is the lightest.
@@ -27,9 +30,13 @@ public final class KafkaMockCluster: @unchecked Sendable {
         self.cluster = cluster
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         self.brokerCount = brokers
+        let ports = Set(self.bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } })
+        self.nagle = MockNagleDisabler(ports: ports)
+        self.nagle.start()
     }
 
     deinit {
+        self.nagle.stop()
         // The cluster must go before the handle it lives in.
         rd_kafka_mock_cluster_destroy(self.cluster)
     }
@@ -61,6 +68,69 @@ public final class KafkaMockCluster: @unchecked Sendable {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
         codes.withUnsafeBufferPointer { buffer in
             rd_kafka_mock_push_request_errors_array(self.cluster, apiKey, buffer.count, buffer.baseAddress)
+        }
+    }
+}
+
+/// Disables Nagle's algorithm on the mock brokers' side of every connection.
+///
+/// A real Kafka broker sets `TCP_NODELAY` on the connections it accepts; librdkafka's mock does not. Without it a
+/// small response written while an earlier one is still unacknowledged waits for the client's delayed ACK — 40 ms
+/// on Linux — which showed up as one 40 ms produce round trip in almost every transaction (and so in every
+/// transaction commit). The mock gives no hook into its sockets, so a background thread looks for them among the
+/// process's descriptors (TCP sockets whose local port is a mock broker's) a few times a second and sets the option.
+final class MockNagleDisabler: Sendable {
+    private let ports: Set<UInt16>
+    private let running = NIOLockedValueBox(false)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(ports: Set<UInt16>) {
+        self.ports = ports
+    }
+
+    func start() {
+        self.running.withLockedValue { $0 = true }
+        let thread = Thread { [self] in
+            while self.running.withLockedValue({ $0 }) {
+                self.sweep()
+                usleep(50_000)
+            }
+            self.stopped.signal()
+        }
+        thread.name = "mock-nodelay"
+        thread.start()
+    }
+
+    func stop() {
+        let wasRunning = self.running.withLockedValue { running in
+            defer { running = false }
+            return running
+        }
+        if wasRunning { self.stopped.wait() }
+    }
+
+    /// One pass over the open descriptors.
+    func sweep() {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for entry in entries {
+            guard let fd = Int32(entry), fd > 2 else { continue }
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            guard named == 0, address.sin_family == sa_family_t(AF_INET),
+                self.ports.contains(UInt16(bigEndian: address.sin_port))
+            else { continue }
+            // The listening socket has the broker's port too; only accepted connections carry traffic.
+            var listening: Int32 = 0
+            var size = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0, listening == 0 else { continue }
+            var noDelay: Int32 = 0
+            size = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, &size) == 0, noDelay == 0 else { continue }
+            var on: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 }

@@ -28,6 +28,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Skip the throughput runs.")
     var noThroughput = false
 
+    @Option(name: .long, help: "Throughput phases to run, comma-separated: raw, router, eos (all by default; without raw no ratio).")
+    var phases: String = "raw,router,eos"
+
     @Flag(name: .long, help: "Skip the latency runs.")
     var noLatency = false
 
@@ -60,17 +63,21 @@ struct BenchCommand: AsyncParsableCommand {
             options.kafkaProperties[String(parts[0])] = String(parts[1])
         }
         options.skipLatency = self.noLatency
+        options.phases = Set(self.phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
+        let unknown = options.phases.subtracting(["raw", "router", "eos"])
+        guard unknown.isEmpty else { throw ValidationError("--phases takes raw, router and eos; not \(unknown.sorted().joined(separator: ", "))") }
         let result = try await PipelineBenchmark.run(options, logger: logger)
         func rate(_ value: Double) -> String { String(Int(value.rounded())) }
         func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
         print("records: \(result.records) over \(result.partitions) partitions (\(result.inputBytes >> 20) MiB input), \(String(format: "%.2f", result.outputsPerRecord)) outputs per record")
-        if let raw = result.rawPipe, let router = result.router, let eos = result.exactlyOnce {
-            print(
-                """
-                raw pipe:              \(rate(raw.recordsPerSecond)) records/s  (CPU \(rate(raw.cpuMicrosecondsPerRecord)) µs per record)
-                router (default):      \(rate(router.recordsPerSecond)) records/s  = \(ratio(router.ratio)) × raw pipe  (CPU \(rate(router.cpuMicrosecondsPerRecord)) µs per record)
-                router (exactly_once): \(rate(eos.recordsPerSecond)) records/s  = \(ratio(eos.ratio)) × raw pipe  (CPU \(rate(eos.cpuMicrosecondsPerRecord)) µs per record)
-                """)
+        if let raw = result.rawPipe {
+            print("raw pipe:              \(rate(raw.recordsPerSecond)) records/s  (CPU \(rate(raw.cpuMicrosecondsPerRecord)) µs per record)")
+        }
+        if let router = result.router {
+            print("router (default):      \(rate(router.recordsPerSecond)) records/s  = \(ratio(router.ratio)) × raw pipe  (CPU \(rate(router.cpuMicrosecondsPerRecord)) µs per record)")
+        }
+        if let eos = result.exactlyOnce {
+            print("router (exactly_once): \(rate(eos.recordsPerSecond)) records/s  = \(ratio(eos.ratio)) × raw pipe  (CPU \(rate(eos.cpuMicrosecondsPerRecord)) µs per record)")
         }
         for latency in result.latency {
             func ms(_ value: Double) -> String { String(format: "%.1f", value) }

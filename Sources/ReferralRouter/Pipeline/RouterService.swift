@@ -241,7 +241,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             do {
                 var handled = 0
                 while handled < Self.recordsPerIteration {
-                    let record = try self.consumer.poll(timeoutMilliseconds: handled == 0 ? 100 : 0) { error in
+                    let record = try self.consumer.poll(timeoutMilliseconds: handled == 0 ? self.firstPollTimeout() : 0) { error in
                         self.statistics.recordError(error.message)
                         self.logger.warning("Consumer error", metadata: [LoggingKeys.error: "\(error.message)"])
                     }
@@ -295,6 +295,15 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             throw failure
         }
         self.logger.info("Stopped cleanly", metadata: ["flushed": "\(flushed)"])
+    }
+
+    /// How long the first poll of a round may wait for a record: 100 ms, but in exactly-once mode no longer than
+    /// until the open transaction is due, so that the last records before a pause commit on time.
+    private func firstPollTimeout() -> Int32 {
+        guard self.settings.processing.isExactlyOnce else { return 100 }
+        let interval = Double(self.settings.processing.transactionIntervalMs) / 1000
+        let remaining = interval - Date().timeIntervalSince(self.lastTransaction)
+        return Int32(min(100, max(1, (remaining * 1000).rounded(.up))))
     }
 
     private func handle(_ record: KafkaRecord) throws {
