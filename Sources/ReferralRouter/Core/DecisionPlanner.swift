@@ -34,7 +34,8 @@ struct DecisionPlanner: Sendable {
         guard let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) else {
             return []
         }
-        let calculator = self.calculator(for: request)
+        // Built only when a milestone was not computed already (usually all of them were, by the timers).
+        var calculator: DeadlineCalculator?
         return policy.effectiveMilestones(urgency: request.need.urgency.rawValue).map { milestone in
             if let startsOn = milestone.startsOn {
                 return PlannedMilestone(
@@ -42,9 +43,14 @@ struct DecisionPlanner: Sendable {
                     explanation: "\(milestone.span) from the \(startsOn.rawValue) status")
             }
             do {
-                let deadline =
-                    try computed.first(where: { $0.milestone == milestone.id })?.deadline
-                    ?? calculator.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
+                let deadline: Deadline
+                if let known = computed.first(where: { $0.milestone == milestone.id })?.deadline {
+                    deadline = known
+                } else {
+                    let built = calculator ?? self.calculator(for: request)
+                    calculator = built
+                    deadline = try built.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
+                }
                 return PlannedMilestone(
                     milestone: milestone.id, dueAt: deadline.dueAt,
                     dueAtText: LocalRFC3339.format(deadline.dueAt),

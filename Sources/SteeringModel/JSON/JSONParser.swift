@@ -124,7 +124,9 @@ public struct JSONParser {
         }
         self.index += 1  // {
         var object = JSONObject()
-        var seen = Set<String>()
+        // Duplicate names: a linear look through the members so far for the small objects of this contract, a
+        // set once an object grows past a few dozen members.
+        var seen: Set<String>?
         self.skipWhitespace()
         if self.current == UInt8(ascii: "}") {
             self.index += 1
@@ -137,7 +139,16 @@ public struct JSONParser {
             }
             let keyOffset = self.index
             let key = try self.parseString()
-            guard seen.insert(key).inserted else {
+            let duplicate: Bool
+            if seen != nil {
+                duplicate = !seen!.insert(key).inserted
+            } else if object.members.count < 32 {
+                duplicate = object.members.contains { $0.key == key }
+            } else {
+                seen = Set(object.members.map(\.key))
+                duplicate = !seen!.insert(key).inserted
+            }
+            guard !duplicate else {
                 throw Failure(kind: .duplicateKey, offset: keyOffset, message: "duplicate member name")
             }
             self.skipWhitespace()
@@ -246,10 +257,10 @@ public struct JSONParser {
             }
             self.index += 1
         }
-        var scalars = String.UnicodeScalarView()
-        for byte in self.bytes[start..<self.index] {
-            scalars.append(Unicode.Scalar(byte))
-        }
+        // Escapes or non-ASCII text (Finnish names): validated UTF-8 is copied as bytes, escapes are decoded.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(self.index - start + 32)
+        utf8.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]))
         while true {
             guard let byte = self.current else {
                 throw self.failure(.syntax, "unterminated string")
@@ -257,17 +268,20 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 self.index += 1
-                return String(scalars)
+                return String(decoding: utf8, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 self.index += 1
-                scalars.append(try self.parseEscape())
+                let scalar = try self.parseEscape()
+                utf8.append(contentsOf: UTF8.encode(scalar)!)
             case 0..<0x20:
                 throw self.failure(.syntax, "control character in string")
             case 0x20..<0x80:
-                scalars.append(Unicode.Scalar(byte))
+                utf8.append(byte)
                 self.index += 1
             default:
-                scalars.append(try self.parseUTF8Scalar())
+                let scalarStart = self.index
+                _ = try self.parseUTF8Scalar()
+                utf8.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[scalarStart..<self.index]))
             }
         }
     }

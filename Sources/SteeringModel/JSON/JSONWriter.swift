@@ -68,7 +68,12 @@ public struct JSONWriter: Sendable {
 
     public mutating func value(_ int: Int) {
         self.beforeValue()
-        self.bytes.append(contentsOf: String(int).utf8)
+        if int >= 0 && int < 10 {
+            self.bytes.append(UInt8(truncatingIfNeeded: 48 + int))
+            return
+        }
+        var text = String(int)
+        text.withUTF8 { self.bytes.append(contentsOf: $0) }
     }
 
     public mutating func value(_ bool: Bool) {
@@ -139,41 +144,64 @@ public struct JSONWriter: Sendable {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     private mutating func writeEscaped(_ string: String) {
-        let written: Void? = string.utf8.withContiguousStorageIfAvailable { self.writeEscaped(utf8: $0) }
-        if written == nil {
-            Array(string.utf8).withUnsafeBufferPointer { self.writeEscaped(utf8: $0) }
-        }
+        // `withUTF8` reads a small (inline) string from a stack copy; `utf8.withContiguousStorageIfAvailable` has
+        // no storage to offer for those and made every short key and value cost an array allocation.
+        var string = string
+        string.withUTF8 { self.writeEscaped(utf8: $0) }
     }
 
     private mutating func writeEscaped(utf8: UnsafeBufferPointer<UInt8>) {
-        do {
+        self.bytes.append(UInt8(ascii: "\""))
+        guard let base = utf8.baseAddress else {
             self.bytes.append(UInt8(ascii: "\""))
-            // Runs of bytes that need no escaping are copied at once.
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if runStart < index {
-                    self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                }
-                runStart = index + 1
-                self.bytes.append(UInt8(ascii: "\\"))
-                switch byte {
-                case UInt8(ascii: "\""): self.bytes.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): self.bytes.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "\n"): self.bytes.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\r"): self.bytes.append(UInt8(ascii: "r"))
-                case UInt8(ascii: "\t"): self.bytes.append(UInt8(ascii: "t"))
-                default:
-                    self.bytes.append(contentsOf: "u00".utf8)
-                    self.bytes.append(Self.hex[Int(byte >> 4)])
-                    self.bytes.append(Self.hex[Int(byte & 0x0F)])
-                }
-            }
-            if runStart < utf8.count {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-            }
-            self.bytes.append(UInt8(ascii: "\""))
+            return
         }
+        let count = utf8.count
+        // Runs of bytes that need no escaping are copied at once; they are found eight bytes at a time.
+        var runStart = 0
+        var index = 0
+        while index < count {
+            if index + 8 <= count, !Self.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let byte = base[index]
+            index += 1
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index - 1 {
+                self.bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - 1 - runStart))
+            }
+            runStart = index
+            self.bytes.append(UInt8(ascii: "\\"))
+            switch byte {
+            case UInt8(ascii: "\""): self.bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): self.bytes.append(UInt8(ascii: "\\"))
+            case UInt8(ascii: "\n"): self.bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): self.bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): self.bytes.append(UInt8(ascii: "t"))
+            default:
+                self.bytes.append(contentsOf: "u00".utf8)
+                self.bytes.append(Self.hex[Int(byte >> 4)])
+                self.bytes.append(Self.hex[Int(byte & 0x0F)])
+            }
+        }
+        if runStart < count {
+            self.bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        }
+        self.bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes of `word` is a control character, `"` or `\\` (exact for "none"; a word
+    /// it flags is then checked byte by byte).
+    @inline(__always)
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below0x20 = (word &- ones &* 0x20) & ~word & highs
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let quote = (quotes &- ones) & ~quotes & highs
+        let backslash = (backslashes &- ones) & ~backslashes & highs
+        return (below0x20 | quote | backslash) != 0
     }
 }

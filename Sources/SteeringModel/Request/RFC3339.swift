@@ -79,16 +79,59 @@ public enum RFC3339 {
         let minute = millisecondsOfDay / 60_000 % 60
         let second = millisecondsOfDay / 1000 % 60
         let millisecond = millisecondsOfDay % 1000
-        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
-        text += "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2) + "." + pad(millisecond, 3)
-        if offsetSeconds == 0 {
-            text += "Z"
-        } else {
-            let sign = offsetSeconds < 0 ? "-" : "+"
-            let magnitude = abs(offsetSeconds)
-            text += sign + pad(magnitude / 3600, 2) + ":" + pad(magnitude / 60 % 60, 2)
+        guard (0...9999).contains(year), abs(offsetSeconds) < 86_400 else {
+            var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+            text += "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":" + pad(second, 2) + "." + pad(millisecond, 3)
+            if offsetSeconds == 0 {
+                text += "Z"
+            } else {
+                let sign = offsetSeconds < 0 ? "-" : "+"
+                let magnitude = abs(offsetSeconds)
+                text += sign + pad(magnitude / 3600, 2) + ":" + pad(magnitude / 60 % 60, 2)
+            }
+            return text
         }
-        return text
+        // Written byte by byte into the string's own storage: every output record carries a few of these.
+        return String(unsafeUninitializedCapacity: offsetSeconds == 0 ? 24 : 29) { buffer in
+            var count = 0
+            func digits(_ value: Int, _ width: Int) {
+                var rest = value
+                var position = count + width
+                while position > count {
+                    position -= 1
+                    buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+                count += width
+            }
+            func byte(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            digits(year, 4)
+            byte(UInt8(ascii: "-"))
+            digits(month, 2)
+            byte(UInt8(ascii: "-"))
+            digits(day, 2)
+            byte(UInt8(ascii: "T"))
+            digits(hour, 2)
+            byte(UInt8(ascii: ":"))
+            digits(minute, 2)
+            byte(UInt8(ascii: ":"))
+            digits(second, 2)
+            byte(UInt8(ascii: "."))
+            digits(millisecond, 3)
+            if offsetSeconds == 0 {
+                byte(UInt8(ascii: "Z"))
+            } else {
+                let magnitude = abs(offsetSeconds)
+                byte(offsetSeconds < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+                digits(magnitude / 3600, 2)
+                byte(UInt8(ascii: ":"))
+                digits(magnitude / 60 % 60, 2)
+            }
+            return count
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

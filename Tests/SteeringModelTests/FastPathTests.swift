@@ -1,0 +1,106 @@
+import Foundation
+import SteeringModel
+import Testing
+
+/// The hot path's hand-written writers and readers agree with slow, obviously correct references.
+@Suite struct FastPathTests {
+    /// Every string, whatever its bytes, is written as JSON that Foundation reads back as the same string: the
+    /// eight-bytes-at-a-time escape scan may never let a quote, backslash or control character through.
+    @Test func writtenStringsReadBackUnchangedAtEveryPosition() throws {
+        let specials: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1F}", "\u{7F}", "ä", "😀", " ", "a"]
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            for _ in 0..<40 {
+                let text = String((0..<length).map { _ in specials.randomElement(using: &generator)! })
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.field("k", text)
+                writer.endObject()
+                let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String: String]
+                #expect(decoded?["k"] == text, "\(Array(text.utf8))")
+                // Our own strict parser reads it back the same way.
+                guard case .success(.object(let object)) = JSONParser.parse(writer.bytes) else {
+                    Issue.record("our parser rejected \(writer.string)")
+                    continue
+                }
+                #expect(object["k"] == .string(text))
+            }
+        }
+    }
+
+    /// A special byte at each of the sixteen positions of two words, in an otherwise clean string.
+    @Test(arguments: Array(0..<16))
+    func aSingleSpecialByteIsEscapedWherever(position: Int) {
+        for special in ["\"", "\\", "\u{0}", "\u{1F}"] {
+            var characters = Array(repeating: "x", count: 16)
+            characters[position] = special
+            var writer = JSONWriter()
+            writer.value(characters.joined())
+            let escaped: String =
+                switch special {
+                case "\"": "\\\""
+                case "\\": "\\\\"
+                case "\u{0}": "\\u0000"
+                default: "\\u001f"
+                }
+            var expected = Array(repeating: "x", count: 16)
+            expected[position] = escaped
+            #expect(writer.string == "\"" + expected.joined() + "\"")
+        }
+    }
+
+    @Test func integersAreWrittenInDecimal() {
+        for number in [0, 1, 9, 10, 99, 1000, -1, -10, Int.max, Int.min] {
+            var writer = JSONWriter()
+            writer.value(number)
+            #expect(writer.string == String(number))
+        }
+    }
+
+    /// Non-ASCII text and escapes take the parser's slow path; it must decode exactly what Foundation decodes.
+    @Test func stringsWithEscapesAndNonASCIIDecodeLikeFoundation() throws {
+        let samples = [
+            #""Päijät-Häme""#, #""a\"b\\c\/d\b\f\n\r\t""#, #""\u00e4\u00F6 Kärkölä""#, #""😀 \ud83d\ude00 x""#,
+            #""åäö\u0000end""#, #""ä""#, #""\u20ac€""#,
+        ]
+        for sample in samples {
+            let expected = try JSONSerialization.jsonObject(with: Data(sample.utf8), options: .fragmentsAllowed) as? String
+            #expect(JSONParser.parse(Array(sample.utf8)) == .success(.string(expected!)), "\(sample)")
+        }
+    }
+
+    /// Duplicate member names are refused whether the object is small (linear look-up) or large (a set).
+    @Test(arguments: [2, 31, 32, 33, 100])
+    func duplicateNamesAreRefusedInObjectsOfAnySize(members: Int) {
+        let unique = (0..<members).map { "\"m\($0)\":\($0)" }.joined(separator: ",")
+        guard case .success = JSONParser.parse(Array("{\(unique)}".utf8)) else {
+            Issue.record("unique members must parse")
+            return
+        }
+        let duplicated = "{\(unique),\"m\(members / 2)\":0}"
+        guard case .failure(let failure) = JSONParser.parse(Array(duplicated.utf8)) else {
+            Issue.record("a duplicate member must be refused")
+            return
+        }
+        #expect(failure.kind == .duplicateKey)
+    }
+
+    /// The byte-level RFC 3339 formatter agrees with Foundation's formatter over instants from 1970 to 2100,
+    /// with and without an offset.
+    @Test func timestampsFormatLikeFoundation() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            let milliseconds = Int64.random(in: 0..<4_102_444_800_000, using: &generator)
+            for offset in [0, 7200, 10800, -18000, 19800] {
+                formatter.timeZone = TimeZone(secondsFromGMT: offset)
+                let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+                var expected = formatter.string(from: date)
+                if offset == 0 { expected = expected.replacingOccurrences(of: "+00:00", with: "Z") }
+                #expect(RFC3339.format(epochMilliseconds: milliseconds, offsetSeconds: offset) == expected)
+            }
+        }
+        #expect(RFC3339.format(epochMilliseconds: -1, offsetSeconds: 0) == "1969-12-31T23:59:59.999Z")
+    }
+}
