@@ -117,6 +117,36 @@ import Testing
     func knownVectors(input: String, digest: String) {
         #expect(SHA256.hex(Array(input.utf8)) == digest)
     }
+
+    /// Lengths around the block and padding boundaries (digests from Python's hashlib), whole and fed in pieces.
+    @Test(arguments: [
+        (1, "084fed08b978af4d7d196a7446a86b58009e636b611db16211b65a9aadff29c5"),
+        (55, "e7313d333c272e639f790978283f9eb392e843d0f29b7016828bb1daa4aac70b"),
+        (56, "4324d65f3c103567f5589c710bc08f8523f929a9272e3af36fc968e52abc6c27"),
+        (57, "35df609437dcfea3279283ab79fd554e2bf78f8f7ae2de532d8ee300b09e8f73"),
+        (63, "81c80242132f230c3bd41b3e63bbcff16107339549214a99614ff26664625055"),
+        (64, "39e3d7b6b5d075d37d053ad89b24b41bef4f3c29760c84447cab3f3be1882241"),
+        (65, "aacca6ff74fdbb296d165a45cecfa04e5127bc008770fbbdd48006f2d2fae95e"),
+        (119, "9ce7368e4daf32341631b492e80359dc9f594b48453cd0dd5bf0b19279cc177e"),
+        (120, "7836b787757e95e58b3ca5aec90b1b004e8deba1e50e9675af9cabf1a13a04b5"),
+        (128, "d2742f1f4ac6bb7ca2b239ee18402ba8b3f9f8e652d2a72973c2b9ba11c08cf6"),
+        (1000, "1e9bc38cbf860b9ec31918b065f9b52476c549a782e0e7990bed8ce3868d2371"),
+    ])
+    func blockBoundaries(length: Int, digest: String) {
+        let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        #expect(SHA256.hex(bytes) == digest)
+        for piece in [1, 7, 63, 64, 65] {
+            var hasher = SHA256()
+            var start = 0
+            while start < bytes.count {
+                hasher.update(bytes[start..<min(start + piece, bytes.count)])
+                start += piece
+            }
+            hasher.update([UInt8]())
+            let hex = hasher.finalize().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            #expect(hex == digest, "pieces of \(piece)")
+        }
+    }
 }
 
 @Suite struct PersonalIdentityCodeTests {

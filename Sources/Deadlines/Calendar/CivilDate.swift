@@ -65,7 +65,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// A request at 23:30 UTC on a summer Sunday is on Monday in Helsinki (UTC+3).
     public init(instant: Date, in timeZone: TimeZone = .helsinki) {
         let seconds = Int((instant.timeIntervalSince1970).rounded(.down))
-        let local = seconds + timeZone.secondsFromGMT(for: instant)
+        // Offsets change on whole seconds: the offset at the whole second is the offset at the instant.
+        let local = seconds + LocalRFC3339.offset(atSecond: Int64(seconds), in: timeZone)
         self.init(daysSinceEpoch: CivilDate.floorDivide(local, 86_400))
     }
 
@@ -129,8 +130,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public func startOfDay(in timeZone: TimeZone = .helsinki) -> Date {
         let localMidnight = self.daysSinceEpoch * 86_400
         // Resolve the UTC offset in force at local midnight; two passes settle a DST change between the guesses.
-        var instant = localMidnight - timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(localMidnight)))
-        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
+        // (The offsets come from the cache of spans between transitions; the time-zone database is slow.)
+        var instant = localMidnight - LocalRFC3339.offset(atSecond: Int64(localMidnight), in: timeZone)
+        let offset = LocalRFC3339.offset(atSecond: Int64(instant), in: timeZone)
         instant = localMidnight - offset
         return Date(timeIntervalSince1970: Double(instant))
     }

@@ -86,6 +86,11 @@ public enum LocalRFC3339 {
         let offset = timeZone.secondsFromGMT(for: instant)
         let until = timeZone.nextDaylightSavingTimeTransition(after: instant).map { Int64($0.timeIntervalSince1970.rounded(.down)) } ?? Int64.max
         Self.spans.withLock { spans in
+            // A look-up earlier in a span already known widens it (the same offset up to the same transition).
+            if let index = spans.firstIndex(where: { $0.zone == zone && $0.until == until && $0.offset == offset }) {
+                spans[index].from = min(spans[index].from, second)
+                return
+            }
             if spans.count >= 8 { spans.removeFirst() }
             spans.append(OffsetSpan(zone: zone, from: second, until: until, offset: offset))
         }

@@ -1,6 +1,7 @@
-/// SHA-256 (FIPS 180-4), for content hashes of the configuration.
+/// SHA-256 (FIPS 180-4), for content hashes of the configuration and the decision ids.
 ///
-/// The pure modules import no crypto library; this is used once per configuration load, not on the hot path.
+/// The pure modules import no crypto library. It runs once per decision (the decision id), so a block is
+/// compressed from the input or a stack buffer, with no allocation but the digest's.
 public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -13,41 +14,69 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    private var state: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
-    private var buffer: [UInt8] = []
+    private var h0: UInt32 = 0x6a09_e667
+    private var h1: UInt32 = 0xbb67_ae85
+    private var h2: UInt32 = 0x3c6e_f372
+    private var h3: UInt32 = 0xa54f_f53a
+    private var h4: UInt32 = 0x510e_527f
+    private var h5: UInt32 = 0x9b05_688c
+    private var h6: UInt32 = 0x1f83_d9ab
+    private var h7: UInt32 = 0x5be0_cd19
+    /// The bytes of an incomplete block (fewer than 64).
+    private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
     public init() {}
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for byte in bytes {
-            self.buffer.append(byte)
-            self.length &+= 1
-            if self.buffer.count == 64 {
-                self.compress()
-                self.buffer.removeAll(keepingCapacity: true)
-            }
+        if let done: Void = bytes.withContiguousStorageIfAvailable({ self.update(buffer: $0) }) {
+            return done
+        }
+        Array(bytes).withUnsafeBufferPointer { self.update(buffer: $0) }
+    }
+
+    private mutating func update(buffer: UnsafeBufferPointer<UInt8>) {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
+        self.length &+= UInt64(buffer.count)
+        var offset = 0
+        if !self.pending.isEmpty {
+            let take = min(64 - self.pending.count, buffer.count)
+            self.pending.append(contentsOf: UnsafeBufferPointer(start: base, count: take))
+            offset = take
+            guard self.pending.count == 64 else { return }
+            self.pending.withUnsafeBufferPointer { self.compress($0.baseAddress!) }
+            self.pending.removeAll(keepingCapacity: true)
+        }
+        // Whole blocks straight from the input.
+        while buffer.count - offset >= 64 {
+            self.compress(base + offset)
+            offset += 64
+        }
+        if offset < buffer.count {
+            self.pending.append(contentsOf: UnsafeBufferPointer(start: base + offset, count: buffer.count - offset))
         }
     }
 
     public mutating func finalize() -> [UInt8] {
         let bitLength = self.length &* 8
-        self.buffer.append(0x80)
-        if self.buffer.count > 56 {
-            while self.buffer.count < 64 { self.buffer.append(0) }
-            self.compress()
-            self.buffer.removeAll(keepingCapacity: true)
+        // The padding: 0x80, zeros up to 56 mod 64, the length in bits (big-endian); one or two blocks.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            let count = self.pending.count
+            for index in 0..<count { tail[index] = self.pending[index] }
+            tail[count] = 0x80
+            let total = count + 1 <= 56 ? 64 : 128
+            for index in (count + 1)..<(total - 8) { tail[index] = 0 }
+            for index in 0..<8 {
+                tail[total - 8 + index] = UInt8(truncatingIfNeeded: bitLength >> UInt64(56 - index * 8))
+            }
+            let base = UnsafePointer(tail.baseAddress!)
+            self.compress(base)
+            if total == 128 { self.compress(base + 64) }
         }
-        while self.buffer.count < 56 { self.buffer.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            self.buffer.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
-        self.compress()
+        self.pending.removeAll()
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
-        for word in self.state {
+        for word in [self.h0, self.h1, self.h2, self.h3, self.h4, self.h5, self.h6, self.h7] {
             digest.append(UInt8(word >> 24))
             digest.append(UInt8(truncatingIfNeeded: word >> 16))
             digest.append(UInt8(truncatingIfNeeded: word >> 8))
@@ -62,55 +91,56 @@ public struct SHA256: Sendable {
         var hasher = SHA256()
         hasher.update(bytes)
         let digest = hasher.finalize()
-        var text: [UInt8] = []
-        text.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            text.append(Self.hexDigits[Int(byte >> 4)])
-            text.append(Self.hexDigits[Int(byte & 0x0F)])
+        return String(unsafeUninitializedCapacity: 64) { text in
+            for (index, byte) in digest.enumerated() {
+                text[index * 2] = Self.hexDigits[Int(byte >> 4)]
+                text[index * 2 + 1] = Self.hexDigits[Int(byte & 0x0F)]
+            }
+            return 64
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
-    private mutating func compress() {
-        var w = [UInt32](repeating: 0, count: 64)
-        for index in 0..<16 {
-            w[index] =
-                UInt32(self.buffer[index * 4]) << 24 | UInt32(self.buffer[index * 4 + 1]) << 16
-                | UInt32(self.buffer[index * 4 + 2]) << 8 | UInt32(self.buffer[index * 4 + 3])
+    /// One 64-byte block; the message schedule lives on the stack.
+    private mutating func compress(_ block: UnsafePointer<UInt8>) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for index in 0..<16 {
+                w[index] =
+                    UInt32(block[index * 4]) << 24 | UInt32(block[index * 4 + 1]) << 16
+                    | UInt32(block[index * 4 + 2]) << 8 | UInt32(block[index * 4 + 3])
+            }
+            func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+            for index in 16..<64 {
+                let s0 = rotr(w[index - 15], 7) ^ rotr(w[index - 15], 18) ^ (w[index - 15] >> 3)
+                let s1 = rotr(w[index - 2], 17) ^ rotr(w[index - 2], 19) ^ (w[index - 2] >> 10)
+                w[index] = w[index - 16] &+ s0 &+ w[index - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, h) = (self.h0, self.h1, self.h2, self.h3, self.h4, self.h5, self.h6, self.h7)
+            Self.k.withUnsafeBufferPointer { k in
+                for index in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let ch = (e & f) ^ (~e & g)
+                    let temp1 = h &+ s1 &+ ch &+ k[index] &+ w[index]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let maj = (a & b) ^ (a & c) ^ (b & c)
+                    let temp2 = s0 &+ maj
+                    h = g
+                    g = f
+                    f = e
+                    e = d &+ temp1
+                    d = c
+                    c = b
+                    b = a
+                    a = temp1 &+ temp2
+                }
+            }
+            self.h0 &+= a
+            self.h1 &+= b
+            self.h2 &+= c
+            self.h3 &+= d
+            self.h4 &+= e
+            self.h5 &+= f
+            self.h6 &+= g
+            self.h7 &+= h
         }
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-        for index in 16..<64 {
-            let s0 = rotr(w[index - 15], 7) ^ rotr(w[index - 15], 18) ^ (w[index - 15] >> 3)
-            let s1 = rotr(w[index - 2], 17) ^ rotr(w[index - 2], 19) ^ (w[index - 2] >> 10)
-            w[index] = w[index - 16] &+ s0 &+ w[index - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = (
-            self.state[0], self.state[1], self.state[2], self.state[3], self.state[4], self.state[5], self.state[6],
-            self.state[7]
-        )
-        for index in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let ch = (e & f) ^ (~e & g)
-            let temp1 = h &+ s1 &+ ch &+ Self.k[index] &+ w[index]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let maj = (a & b) ^ (a & c) ^ (b & c)
-            let temp2 = s0 &+ maj
-            h = g
-            g = f
-            f = e
-            e = d &+ temp1
-            d = c
-            c = b
-            b = a
-            a = temp1 &+ temp2
-        }
-        self.state[0] &+= a
-        self.state[1] &+= b
-        self.state[2] &+= c
-        self.state[3] &+= d
-        self.state[4] &+= e
-        self.state[5] &+= f
-        self.state[6] &+= g
-        self.state[7] &+= h
     }
 }
