@@ -66,22 +66,23 @@ public struct CalendarConfiguration: Sendable, Hashable, Codable {
         let national = self.nationalCalendar(municipality: municipality)
         let bySchool = schoolId.flatMap { id in self.schoolCalendars.first { $0.schoolIds?.contains(id) == true } }
         let byMunicipality = municipality.flatMap { code in self.schoolCalendars.first { $0.municipality == code } }
-        let candidates = [bySchool, byMunicipality].compactMap { $0 }
-        if let calendar = candidates.first(where: { $0.covers(date) }) {
-            return .school(calendar)
-        }
-        if let calendar = candidates.first {
+        // (Runs for every decision: no intermediate arrays.)
+        if let calendar = bySchool, calendar.covers(date) { return .school(calendar) }
+        if let calendar = byMunicipality, calendar.covers(date) { return .school(calendar) }
+        if let calendar = bySchool ?? byMunicipality {
             return .fallback(
                 to: national,
                 reason: "school calendar \(calendar.id) has no school year containing \(date)"
             )
         }
-        let subject = [schoolId.map { "school \($0)" }, municipality.map { "municipality \($0)" }]
-            .compactMap { $0 }.joined(separator: " or ")
-        return .fallback(
-            to: national,
-            reason: "no school calendar configured for \(subject.isEmpty ? "an unknown school" : subject)"
-        )
+        var subject = "an unknown school"
+        switch (schoolId, municipality) {
+        case (let school?, let code?): subject = "school " + school + " or municipality " + code
+        case (let school?, nil): subject = "school " + school
+        case (nil, let code?): subject = "municipality " + code
+        case (nil, nil): break
+        }
+        return .fallback(to: national, reason: "no school calendar configured for " + subject)
     }
 
     private func validate() throws(DeadlinesConfigurationError) {

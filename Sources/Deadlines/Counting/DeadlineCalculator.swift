@@ -1,5 +1,6 @@
 import struct Foundation.Date
 import struct Foundation.TimeZone
+import Synchronization
 
 /// Computes due times by the counting rules of Act 150/1930 (Laki säädettyjen määräaikain laskemisesta).
 ///
@@ -167,7 +168,21 @@ public struct DeadlineCalculator: Sendable {
         return nil
     }
 
+    /// The rule texts written so far: a deadline's explanation names its rule, and a configuration has few spans.
+    private static let ruleTexts = Mutex<[DeadlineSpan: String]>([:])
+
     private static func rule(for span: DeadlineSpan) -> String {
+        if let known = Self.ruleTexts.withLock({ $0[span] }) { return known }
+        let text = Self.describeRule(span)
+        Self.ruleTexts.withLock { texts in
+            // Spans come from the configuration; the bound only guards against a surprise.
+            if texts.count >= 256 { texts.removeAll() }
+            texts[span] = text
+        }
+        return text
+    }
+
+    private static func describeRule(_ span: DeadlineSpan) -> String {
         let notCounted = "the day of the event is not counted (Act 150/1930 2 §)"
         let endOfDay = "due at the end of that local day"
         switch span {

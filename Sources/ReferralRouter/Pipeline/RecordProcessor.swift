@@ -202,15 +202,18 @@ final class RecordProcessor: @unchecked Sendable {
             }
             // On a replay the timers keep what they have fired since; their `started` events are re-sent by id.
             entry.timers = existing?.timers ?? timers
-            if let existing {
-                entry.status = existing.status
-                entry.ownerTeam = existing.ownerTeam
-            }
+        }
+        if let existing {
+            // A replay keeps what happened to the case since (with or without an SLA policy).
+            entry.status = existing.status
+            entry.ownerTeam = existing.ownerTeam
+        }
+        if entry.timers != nil {
             self.schedule(entry, id: request.id, partition: record.partition)
         }
-        self.partitions[record.partition, default: [:]][request.id] = entry
+        self.store(entry, id: request.id, partition: record.partition, replacing: existing)
         if existing == nil {
-            self.loads[decision.owner.teamId, default: 0] += 1
+            self.changeLoad(decision.owner.teamId, by: 1)
         }
         // The state change is made; the outputs are encoded from values fixed now, on the output worker.
         let planner = self.planner
@@ -253,7 +256,7 @@ final class RecordProcessor: @unchecked Sendable {
         case .success(let valid):
             update = valid
         }
-        guard var entry = self.partitions[record.partition]?[update.referralId] else {
+        guard let previous = self.partitions[record.partition]?[update.referralId] else {
             return self.deadLetter(
                 record,
                 ValidationFailure(
@@ -265,24 +268,17 @@ final class RecordProcessor: @unchecked Sendable {
                         )
                     ]))
         }
-        let wasOpen = entry.status != "closed" && entry.status != "withdrawn"
+        var entry = previous
         switch update.status {
         case .reassigned:
-            if let newTeam = update.newTeam, newTeam != entry.ownerTeam {
-                if wasOpen {
-                    self.loads[entry.ownerTeam, default: 1] -= 1
-                    self.loads[newTeam, default: 0] += 1
-                }
-                entry.ownerTeam = newTeam
-            }
-        case .closed, .withdrawn:
-            if wasOpen {
-                self.loads[entry.ownerTeam, default: 1] -= 1
-            }
-            entry.status = update.status.rawValue
+            if let newTeam = update.newTeam { entry.ownerTeam = newTeam }
         default:
             entry.status = update.status.rawValue
         }
+        // The loads follow whether the case is open and who owns it, before and after (a status after `closed`
+        // reopens the case, as it does when the state is restored).
+        if Self.isOpen(previous) { self.changeLoad(previous.ownerTeam, by: -1) }
+        if Self.isOpen(entry) { self.changeLoad(entry.ownerTeam, by: 1) }
         let now = self.clock()
         var outputs: [OutputRecord] = []
         if var timers = entry.timers, let status = ReferralStatus(rawValue: update.status.rawValue) {
@@ -295,7 +291,7 @@ final class RecordProcessor: @unchecked Sendable {
             entry.timers = timers
             self.schedule(entry, id: update.referralId, partition: record.partition)
         }
-        self.partitions[record.partition, default: [:]][update.referralId] = entry
+        self.store(entry, id: update.referralId, partition: record.partition, replacing: previous)
         outputs.append(self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: now))
         return Result(outputs: outputs, outcome: .statusApplied)
     }
@@ -421,27 +417,91 @@ final class RecordProcessor: @unchecked Sendable {
             }
             entries[id] = entry
         }
+        self.account(self.partitions[partition], sign: -1)
         self.partitions[partition] = entries
+        self.account(entries, sign: 1)
         for (id, entry) in entries {
             self.schedule(entry, id: id, partition: partition)
         }
-        self.recomputeLoads()
     }
 
     func drop(partition: Int32) {
-        self.partitions.removeValue(forKey: partition)
+        self.account(self.partitions.removeValue(forKey: partition), sign: -1)
         self.published.removeValue(forKey: partition)
-        self.recomputeLoads()
     }
 
-    private func recomputeLoads() {
-        var loads: [String: Int] = [:]
-        for entries in self.partitions.values {
-            for entry in entries.values where entry.status != "closed" && entry.status != "withdrawn" {
-                loads[entry.ownerTeam, default: 0] += 1
+    // MARK: Loads and timer counts, kept as entries change
+    //
+    // Both used to be recounted over every referral held: the loads after each restored or dropped partition (a
+    // rebalance of 32 partitions walked the whole state 32 times), the timer counts every two seconds on the poll
+    // loop (a full walk of a million referrals). They now change with the entries, in time per entry.
+
+    private static func isOpen(_ entry: ReferralEntry) -> Bool {
+        entry.status != "closed" && entry.status != "withdrawn"
+    }
+
+    /// Replaces a referral's entry and moves its timers from the old entry's counts to the new one's.
+    private func store(_ entry: ReferralEntry, id: String, partition: Int32, replacing previous: ReferralEntry?) {
+        if let previous { self.countTimers(of: previous, sign: -1) }
+        self.countTimers(of: entry, sign: 1)
+        self.partitions[partition, default: [:]][id] = entry
+    }
+
+    /// Adds (`sign` 1) or removes (-1) a whole partition's entries to or from the loads and timer counts.
+    private func account(_ entries: [String: ReferralEntry]?, sign: Int) {
+        guard let entries else { return }
+        for entry in entries.values {
+            if Self.isOpen(entry) { self.changeLoad(entry.ownerTeam, by: sign) }
+            self.countTimers(of: entry, sign: sign)
+        }
+    }
+
+    private func changeLoad(_ team: String, by change: Int) {
+        let load = self.loads[team, default: 0] + change
+        self.loads[team] = load == 0 ? nil : load
+    }
+
+    private var timerTotals: [String: TimerCounts] = [:]
+
+    private func countTimers(of entry: ReferralEntry, sign: Int) {
+        guard let timers = entry.timers, let team = timers.teamId else { return }
+        var counts = self.timerTotals[team, default: TimerCounts()]
+        for timer in timers.timers {
+            switch timer.state {
+            case .running:
+                counts.open += sign
+                if timer.warningsFired > 0 { counts.warned += sign }
+            case .breached:
+                counts.breached += sign
+            default:
+                break
             }
         }
-        self.loads = loads
+        self.timerTotals[team] = counts == TimerCounts() ? nil : counts
+    }
+
+    /// The loads and timer counts recounted from every entry, for tests of the running totals.
+    func recount() -> (loads: [String: Int], timers: [String: TimerCounts]) {
+        var loads: [String: Int] = [:]
+        var timers: [String: TimerCounts] = [:]
+        for entries in self.partitions.values {
+            for entry in entries.values {
+                if Self.isOpen(entry) { loads[entry.ownerTeam, default: 0] += 1 }
+                guard let referralTimers = entry.timers, let team = referralTimers.teamId else { continue }
+                for timer in referralTimers.timers {
+                    switch timer.state {
+                    case .running:
+                        timers[team, default: TimerCounts()].open += 1
+                        if timer.warningsFired > 0 { timers[team, default: TimerCounts()].warned += 1 }
+                    case .breached:
+                        timers[team, default: TimerCounts()].breached += 1
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+        return (loads.filter { $0.value != 0 }, timers.filter { $0.value != TimerCounts() })
     }
 
     // MARK: Timers
@@ -485,9 +545,10 @@ final class RecordProcessor: @unchecked Sendable {
         while referrals < limit, let first = self.wakeUps.min, first.milliseconds <= nowMilliseconds {
             referrals += 1
             _ = self.wakeUps.removeMin()
-            guard var entry = self.partitions[first.partition]?[first.referralId], var timers = entry.timers,
+            guard let previous = self.partitions[first.partition]?[first.referralId], var timers = previous.timers,
                 let wake = timers.nextWakeUp
             else { continue }
+            var entry = previous
             // A stale entry (the timers changed since it was scheduled) is replaced by the current one.
             // A stale entry: every change to the timers scheduled the current wake-up already.
             guard wake.epochMilliseconds == first.milliseconds else { continue }
@@ -495,7 +556,7 @@ final class RecordProcessor: @unchecked Sendable {
                 outputs += self.finish(events.map { self.slaRecord($0, now: now, traceparent: nil) }, partition: first.partition)
             }
             entry.timers = timers
-            self.partitions[first.partition]?[first.referralId] = entry
+            self.store(entry, id: first.referralId, partition: first.partition, replacing: previous)
             self.schedule(entry, id: first.referralId, partition: first.partition)
             outputs += self.finish(
                 [self.stateRecord(first.referralId, entry, partition: first.partition, offset: -1, now: now)],
@@ -506,24 +567,7 @@ final class RecordProcessor: @unchecked Sendable {
 
     /// Open timers, warnings fired and breaches per team (counts only), for `/status` and metrics.
     func timerCounts() -> [String: TimerCounts] {
-        var counts: [String: TimerCounts] = [:]
-        for entries in self.partitions.values {
-            for entry in entries.values {
-                guard let timers = entry.timers, let team = timers.teamId else { continue }
-                for timer in timers.timers {
-                    switch timer.state {
-                    case .running:
-                        counts[team, default: TimerCounts()].open += 1
-                        if timer.warningsFired > 0 { counts[team, default: TimerCounts()].warned += 1 }
-                    case .breached:
-                        counts[team, default: TimerCounts()].breached += 1
-                    default:
-                        break
-                    }
-                }
-            }
-        }
-        return counts
+        self.timerTotals
     }
 
     private func slaRecord(_ event: SLAEvent, now: Date, traceparent: KafkaHeader?) -> OutputRecord {

@@ -4,8 +4,10 @@
 /// (the same decision always serialises to the same bytes) and cheap to produce.
 public struct JSONWriter: Sendable {
     public private(set) var bytes: [UInt8]
-    /// One entry per open container: whether nothing has been written into it yet.
-    private var isFirst: [Bool] = []
+    /// One bit per open container, innermost lowest: whether nothing has been written into it yet (a bit field
+    /// rather than an array, so that a writer allocates only its bytes). Containers nest at most 64 deep.
+    private var isFirst: UInt64 = 0
+    private var depth = 0
     /// A member name was just written, so the next value needs no separator.
     private var afterKey = false
 
@@ -23,33 +25,44 @@ public struct JSONWriter: Sendable {
             self.afterKey = false
             return
         }
-        guard let first = self.isFirst.last else { return }
-        if first {
-            self.isFirst[self.isFirst.count - 1] = false
+        guard self.depth > 0 else { return }
+        if self.isFirst & 1 == 1 {
+            self.isFirst &= ~1
         } else {
             self.bytes.append(UInt8(ascii: ","))
         }
     }
 
+    private mutating func open() {
+        precondition(self.depth < 64, "JSONWriter nests at most 64 containers")
+        self.isFirst = self.isFirst << 1 | 1
+        self.depth += 1
+    }
+
+    private mutating func close() {
+        self.isFirst >>= 1
+        self.depth -= 1
+    }
+
     public mutating func beginObject() {
         self.beforeValue()
         self.bytes.append(UInt8(ascii: "{"))
-        self.isFirst.append(true)
+        self.open()
     }
 
     public mutating func endObject() {
-        self.isFirst.removeLast()
+        self.close()
         self.bytes.append(UInt8(ascii: "}"))
     }
 
     public mutating func beginArray() {
         self.beforeValue()
         self.bytes.append(UInt8(ascii: "["))
-        self.isFirst.append(true)
+        self.open()
     }
 
     public mutating func endArray() {
-        self.isFirst.removeLast()
+        self.close()
         self.bytes.append(UInt8(ascii: "]"))
     }
 

@@ -1,0 +1,73 @@
+import Deadlines
+import Foundation
+import KafkaIO
+import SteeringModel
+import Testing
+
+@testable import ReferralRouter
+
+/// The loads (for least-load resolution) and the timer counts (for `/status` and metrics) are kept as entries
+/// change instead of being recounted over the whole state; they must always equal a full recount.
+@Suite("Running totals of the record processor")
+struct RunningTotalsTests {
+    @Test func totalsEqualARecountThroughDecisionsStatusesTimersRestoresAndDrops() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let start = Date(timeIntervalSince1970: 1_757_484_000)
+        let clock = NIOLockedClock(start)
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { clock.now })
+        var traffic = SyntheticTraffic(seed: 42, prefix: "totals", invalidShare: 0.05, duplicateShare: 0.05, statusShare: 0.3)
+        var offsets: [Int32: Int64] = [:]
+        var stateRecords: [Int32: [KafkaRecord]] = [:]
+        func check(_ stage: String) {
+            let recount = processor.recount()
+            #expect(processor.loads.filter { $0.value != 0 } == recount.loads, "loads after \(stage)")
+            #expect(processor.timerCounts() == recount.timers, "timer counts after \(stage)")
+        }
+        for round in 0..<6 {
+            for _ in 0..<400 {
+                let input = traffic.next(submittedAt: clock.now)
+                let partition = Int32(abs((input.key ?? []).reduce(0) { $0 &* 31 &+ Int($1) }) % 4)
+                let offset = offsets[partition, default: 0]
+                offsets[partition] = offset + 1
+                let record = KafkaRecord(
+                    topic: input.isRequest ? topics.requests : topics.status, partition: partition, offset: offset,
+                    key: input.key, value: input.value)
+                for output in processor.process(record).materialize() where output.topic == topics.state {
+                    stateRecords[partition, default: []].append(
+                        KafkaRecord(topic: topics.state, partition: partition, offset: 0, key: output.key, value: output.value))
+                }
+            }
+            check("round \(round) of traffic")
+            // Days pass: warnings and breaches fire.
+            clock.advance(by: Double(round + 1) * 2 * 86_400)
+            for output in processor.tick(now: clock.now, limit: 100_000) where output.topic == topics.state {
+                let partition = output.partition ?? 0
+                stateRecords[partition, default: []].append(
+                    KafkaRecord(topic: topics.state, partition: partition, offset: 0, key: output.key, value: output.value))
+            }
+            check("timers fired in round \(round)")
+        }
+        #expect(processor.timerCounts().values.contains { $0.warned > 0 || $0.breached > 0 })
+        // A rebalance: one partition goes, another is restored from its state records (replacing what it held).
+        processor.drop(partition: 1)
+        check("dropping partition 1")
+        processor.restore(partition: 1, records: stateRecords[1] ?? [])
+        check("restoring partition 1")
+        processor.restore(partition: 2, records: stateRecords[2] ?? [])
+        check("restoring partition 2 over itself")
+        for partition in Int32(0)..<4 { processor.drop(partition: partition) }
+        #expect(processor.loads.filter { $0.value != 0 }.isEmpty)
+        #expect(processor.timerCounts().isEmpty)
+    }
+}
+
+/// A settable clock for the processor.
+final class NIOLockedClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var instant: Date
+    init(_ instant: Date) { self.instant = instant }
+    var now: Date { self.lock.withLock { self.instant } }
+    func advance(by seconds: TimeInterval) { self.lock.withLock { self.instant += seconds } }
+}
