@@ -71,3 +71,51 @@ final class NIOLockedClock: @unchecked Sendable {
     var now: Date { self.lock.withLock { self.instant } }
     func advance(by seconds: TimeInterval) { self.lock.withLock { self.instant += seconds } }
 }
+
+/// The request hash is stored in the state topic and compared after every restore: a change of its formula would
+/// turn every replayed request into an id conflict. It must stay FNV-1a over the validated fields as first
+/// defined (the reference below is that definition, written plainly).
+@Suite("Request hash")
+struct RequestHashTests {
+    static func reference(_ request: ReferralRequest) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ text: String?) {
+            for byte in (text ?? "\u{1}").utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x100_0000_01b3
+            }
+            hash ^= 0xff
+            hash &*= 0x100_0000_01b3
+        }
+        mix(request.type.rawValue)
+        mix(request.id)
+        mix(String(request.submittedAt.timeIntervalSince1970))
+        mix(request.source.system)
+        mix(request.client.ref)
+        mix(request.client.ageYears.map(String.init))
+        mix(request.client.municipality)
+        mix(request.client.postalCode)
+        mix(request.client.language)
+        mix(request.client.schoolId)
+        mix(request.need.concerns.map(\.rawValue).joined(separator: ","))
+        mix(request.need.urgency.rawValue)
+        mix(request.need.severity.rawValue)
+        mix(request.consultation?.caseOwnerTeam)
+        mix(request.consultation?.requestedUnitType?.rawValue)
+        mix(request.consultation?.question)
+        mix(request.notes)
+        return hash
+    }
+
+    @Test func theHashIsUnchangedForGeneratedRequests() {
+        var traffic = SyntheticTraffic(seed: 7, prefix: "hash", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let validator = RequestValidator(maximumRecordBytes: 65536)
+        var checked = 0
+        for _ in 0..<2000 {
+            guard case .success(let request) = validator.validateRequest(traffic.valid(submittedAt: Date()).value) else { continue }
+            #expect(RecordProcessor.requestHash(request) == Self.reference(request))
+            checked += 1
+        }
+        #expect(checked == 2000)
+    }
+}

@@ -35,7 +35,7 @@ public struct JSONLogHandler: LogHandler {
             merged["error"] = "\(error)"
         }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            json.field(key, "\(value)")
+            json.field(named: key, "\(value)")
         }
         json.endObject()
         var bytes = json.bytes

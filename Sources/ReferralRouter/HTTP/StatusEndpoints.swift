@@ -90,7 +90,7 @@ enum StatusEndpoints {
         json.key("deadLettered")
         json.beginObject()
         for (code, count) in snapshot.deadLettered.sorted(by: { $0.key < $1.key }) {
-            json.field(code, count)
+            json.field(named: code, count)
         }
         json.endObject()
         json.endObject()
@@ -118,7 +118,7 @@ enum StatusEndpoints {
         var json = JSONWriter()
         json.beginObject()
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            json.field(key, value)
+            json.field(named: key, value)
         }
         json.endObject()
         return json.bytes

@@ -144,7 +144,9 @@ final class RecordProcessor: @unchecked Sendable {
             output.partition = partition
             if let id = output.id {
                 if published?.contains(id) == true { continue }
-                output.headers.append(KafkaHeader(key: "referral-router.output-id", string: id))
+                // A CloudEvent's id is its output id: the same bytes serve both headers.
+                let bytes = output.headers.first { $0.key == "ce_id" }?.value ?? Array(id.utf8)
+                output.headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes))
             }
             result.append(output)
         }
@@ -223,26 +225,27 @@ final class RecordProcessor: @unchecked Sendable {
             let milestones = planner.plan(decision, request: request, computed: deadlines)
             var outputs: [OutputRecord] = []
             outputs.reserveCapacity(3 + decision.consultations.count + events.count)
+            // What every output of this decision shares is built once: the time, the subject, the trace.
+            let stamp = self.stamp(now, subject: request.id, traceparent: trace)
             let assignment = AssignmentEncoder.assignment(
                 decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
+            let assignmentId = request.id + "/assignment"
             outputs.append(
                 OutputRecord(
-                    id: "\(request.id)/assignment", topic: self.topics.assignments, partition: nil, key: key, value: assignment,
+                    id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
                     headers: self.cloudEvent(
-                        id: "\(request.id)/assignment", type: "fi.referral.assignment.v1", subject: request.id, time: now,
-                        schema: "assignment.v1", traceparent: trace)))
+                        id: assignmentId, type: Self.assignmentType, schema: Self.assignmentSchema, stamp: stamp)))
             for consultation in decision.consultations {
+                let consultationId = request.id + "/consultation/" + consultation.unitType.rawValue
                 outputs.append(
                     OutputRecord(
-                        id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", topic: self.topics.consultations,
-                        partition: nil, key: key,
+                        id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
                         value: AssignmentEncoder.consultation(consultation, decision: decision, request: request, decidedAt: now),
                         headers: self.cloudEvent(
-                            id: "\(request.id)/consultation/\(consultation.unitType.rawValue)", type: "fi.referral.consultation.v1",
-                            subject: request.id, time: now, schema: "consultation.v1", traceparent: trace)))
+                            id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
             }
-            outputs += events.map { self.slaRecord($0, now: now, traceparent: trace) }
-            outputs.append(self.stateRecord(request.id, state, partition: partition, offset: offset, now: now))
+            outputs += events.map { self.slaRecord($0, stamp: stamp) }
+            outputs.append(self.stateRecord(request.id, state, partition: partition, offset: offset, now: now, nowText: stamp.timeText))
             return outputs
         }
         return Result(outputs: [], outcome: .routed(consultations: decision.consultations.count), deferred: encode)
@@ -286,7 +289,8 @@ final class RecordProcessor: @unchecked Sendable {
             if case .publish(let events, _)? = try? timers.statusReceived(
                 status, at: update.at, teamId: update.newTeam, calculator: calculator)
             {
-                outputs += events.map { self.slaRecord($0, now: now, traceparent: Self.traceparent(record)) }
+                let stamp = self.stamp(now, subject: update.referralId, traceparent: Self.traceparent(record))
+                outputs += events.map { self.slaRecord($0, stamp: stamp) }
             }
             entry.timers = timers
             self.schedule(entry, id: update.referralId, partition: record.partition)
@@ -318,14 +322,16 @@ final class RecordProcessor: @unchecked Sendable {
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
             headers: self.cloudEvent(
-                id: "\(source)/rejection", type: "fi.referral.rejection.v1",
-                subject: failure.id, time: now, schema: "rejection.v1", traceparent: Self.traceparent(record)))
+                id: "\(source)/rejection", type: Self.rejectionType, schema: Self.rejectionSchema,
+                stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))))
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
 
     // MARK: State
 
-    private func stateRecord(_ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date) -> OutputRecord {
+    private func stateRecord(
+        _ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date, nowText: String? = nil
+    ) -> OutputRecord {
         var json = JSONWriter(capacity: 192)
         json.beginObject()
         json.field("v", 1)
@@ -339,7 +345,7 @@ final class RecordProcessor: @unchecked Sendable {
             json.key("timers")
             self.timerCodec.write(timers, into: &json)
         }
-        json.field("updatedAt", RFC3339.format(now))
+        json.field("updatedAt", nowText ?? RFC3339.format(now))
         json.field("inputOffset", entry.inputOffset.map { Int($0) })
         json.endObject()
         return OutputRecord(
@@ -364,7 +370,7 @@ final class RecordProcessor: @unchecked Sendable {
         json.key("outputs")
         json.beginObject()
         for (output, offset) in checkpoint.outputs.sorted(by: { $0.key < $1.key }) where output.partition == checkpoint.partition.partition {
-            json.field(output.topic, Int(offset))
+            json.field(named: output.topic, Int(offset))
         }
         json.endObject()
         json.field("updatedAt", RFC3339.format(now))
@@ -553,7 +559,8 @@ final class RecordProcessor: @unchecked Sendable {
             // A stale entry: every change to the timers scheduled the current wake-up already.
             guard wake.epochMilliseconds == first.milliseconds else { continue }
             if case .publish(let events) = timers.clockAdvanced(to: now) {
-                outputs += self.finish(events.map { self.slaRecord($0, now: now, traceparent: nil) }, partition: first.partition)
+                let stamp = self.stamp(now, subject: first.referralId, traceparent: nil)
+                outputs += self.finish(events.map { self.slaRecord($0, stamp: stamp) }, partition: first.partition)
             }
             entry.timers = timers
             self.store(entry, id: first.referralId, partition: first.partition, replacing: previous)
@@ -570,7 +577,7 @@ final class RecordProcessor: @unchecked Sendable {
         self.timerTotals
     }
 
-    private func slaRecord(_ event: SLAEvent, now: Date, traceparent: KafkaHeader?) -> OutputRecord {
+    private func slaRecord(_ event: SLAEvent, stamp: EventStamp) -> OutputRecord {
         var json = JSONWriter(capacity: 320)
         json.beginObject()
         json.field("referralId", event.referralId)
@@ -590,38 +597,48 @@ final class RecordProcessor: @unchecked Sendable {
         }
         json.field("status", event.status?.rawValue)
         json.endObject()
-        var id = "\(event.timerId)/\(event.kind.rawValue)"
+        var id = event.timerId + "/" + event.kind.rawValue
         if let threshold = event.threshold { id += "/\(threshold)" }
+        // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
             id: id, topic: self.topics.sla, partition: nil, key: Array(event.referralId.utf8), value: json.bytes,
             headers: self.cloudEvent(
-                id: id, type: "fi.referral.sla.\(event.kind.rawValue).v1", subject: event.referralId, time: now,
-                schema: "sla-event.v1", traceparent: traceparent))
+                id: id, type: Self.slaTypes[event.kind] ?? KafkaHeader(key: "ce_type", string: "fi.referral.sla.\(event.kind.rawValue).v1"),
+                schema: Self.slaSchema, stamp: stamp))
     }
 
     // MARK: Helpers
 
-    func cloudEvent(
-        id: String,
-        type: String,
-        subject: String?,
-        time: Date,
-        schema: String,
-        traceparent: KafkaHeader?
-    ) -> [KafkaHeader] {
+    /// What the records of one event share: its time (RFC 3339, header and text), its subject and the trace.
+    struct EventStamp {
+        var timeText: String
+        var time: KafkaHeader
+        var subject: KafkaHeader?
+        var traceparent: KafkaHeader?
+    }
+
+    func stamp(_ time: Date, subject: String?, traceparent: KafkaHeader?) -> EventStamp {
+        let text = RFC3339.format(time)
+        return EventStamp(
+            timeText: text, time: KafkaHeader(key: "ce_time", string: text),
+            subject: subject.map { KafkaHeader(key: "ce_subject", string: $0) }, traceparent: traceparent)
+    }
+
+    /// The CloudEvents (Kafka binary mode) headers of a record; only `ce_id` is new bytes, the rest is shared.
+    func cloudEvent(id: String, type: KafkaHeader, schema: KafkaHeader, stamp: EventStamp) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
-        headers.reserveCapacity(9)
+        headers.reserveCapacity(10)
         headers.append(Self.specVersionHeader)
         headers.append(KafkaHeader(key: "ce_id", string: id))
         headers.append(self.sourceHeader)
-        headers.append(self.constantHeaders[type] ?? KafkaHeader(key: "ce_type", string: type))
-        headers.append(KafkaHeader(key: "ce_time", string: RFC3339.format(time)))
-        headers.append(self.constantHeaders[schema] ?? KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:\(schema)"))
+        headers.append(type)
+        headers.append(stamp.time)
+        headers.append(schema)
         headers.append(Self.contentTypeHeader)
-        if let subject {
-            headers.append(KafkaHeader(key: "ce_subject", string: subject))
+        if let subject = stamp.subject {
+            headers.append(subject)
         }
-        if let traceparent {
+        if let traceparent = stamp.traceparent {
             headers.append(traceparent)
         }
         return headers
@@ -631,19 +648,15 @@ final class RecordProcessor: @unchecked Sendable {
     private static let specVersionHeader = KafkaHeader(key: "ce_specversion", string: "1.0")
     private static let contentTypeHeader = KafkaHeader(key: "content-type", string: "application/json")
     private let sourceHeader: KafkaHeader
-    /// `ce_type` by event type and `ce_dataschema` by schema name, for every record the router publishes.
-    private let constantHeaders: [String: KafkaHeader] = {
-        var headers: [String: KafkaHeader] = [:]
-        let types = ["fi.referral.assignment.v1", "fi.referral.consultation.v1", "fi.referral.rejection.v1"]
-            + SLAEvent.Kind.allCases.map { "fi.referral.sla.\($0.rawValue).v1" }
-        for type in types {
-            headers[type] = KafkaHeader(key: "ce_type", string: type)
-        }
-        for schema in ["assignment.v1", "consultation.v1", "rejection.v1", "sla-event.v1"] {
-            headers[schema] = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:\(schema)")
-        }
-        return headers
-    }()
+    static let assignmentType = KafkaHeader(key: "ce_type", string: "fi.referral.assignment.v1")
+    static let consultationType = KafkaHeader(key: "ce_type", string: "fi.referral.consultation.v1")
+    static let rejectionType = KafkaHeader(key: "ce_type", string: "fi.referral.rejection.v1")
+    static let slaTypes: [SLAEvent.Kind: KafkaHeader] = Dictionary(
+        uniqueKeysWithValues: SLAEvent.Kind.allCases.map { ($0, KafkaHeader(key: "ce_type", string: "fi.referral.sla.\($0.rawValue).v1")) })
+    static let assignmentSchema = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:assignment.v1")
+    static let consultationSchema = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:consultation.v1")
+    static let rejectionSchema = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:rejection.v1")
+    static let slaSchema = KafkaHeader(key: "ce_dataschema", string: "urn:referral-router:schema:sla-event.v1")
 
     /// The input's W3C `traceparent`, passed to the outputs only when well-formed (`00-<32 hex>-<16 hex>-<2 hex>`):
     /// a hostile header value is never copied into every output.
@@ -663,13 +676,19 @@ final class RecordProcessor: @unchecked Sendable {
     /// but equal retry is recognised as the same request.
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ text: String?) {
-            for byte in (text ?? "\u{1}").utf8 {
+        func bytes(_ text: String) {
+            for byte in text.utf8 {
                 hash ^= UInt64(byte)
                 hash &*= 0x100_0000_01b3
             }
+        }
+        func end() {
             hash ^= 0xff
             hash &*= 0x100_0000_01b3
+        }
+        func mix(_ text: String?) {
+            bytes(text ?? "\u{1}")
+            end()
         }
         mix(request.type.rawValue)
         mix(request.id)
@@ -681,7 +700,13 @@ final class RecordProcessor: @unchecked Sendable {
         mix(request.client.postalCode)
         mix(request.client.language)
         mix(request.client.schoolId)
-        mix(request.need.concerns.map(\.rawValue).joined(separator: ","))
+        // The same bytes as the comma-joined list, without building it (the hash is stored in the state topic:
+        // it must never change).
+        for (index, concern) in request.need.concerns.enumerated() {
+            if index > 0 { bytes(",") }
+            bytes(concern.rawValue)
+        }
+        end()
         mix(request.need.urgency.rawValue)
         mix(request.need.severity.rawValue)
         mix(request.consultation?.caseOwnerTeam)

@@ -195,16 +195,16 @@ public struct SteeringEngine: Sendable {
     /// Evaluates a condition; the reason says why it does not hold (or that it holds).
     func evaluate(_ condition: RuleCondition, _ request: ReferralRequest) -> (Bool, String) {
         if let types = condition.type, !types.contains(request.type) {
-            return (false, "type \(request.type.rawValue) is not \(Self.list(types.map(\.rawValue)))")
+            return (false, "type " + request.type.rawValue + " is not " + Self.list(types))
         }
         if let urgencies = condition.urgency, !urgencies.contains(request.need.urgency) {
-            return (false, "urgency \(request.need.urgency.rawValue) is not \(Self.list(urgencies.map(\.rawValue)))")
+            return (false, "urgency " + request.need.urgency.rawValue + " is not " + Self.list(urgencies))
         }
         if let severities = condition.severity, !severities.contains(request.need.severity) {
-            return (false, "severity \(request.need.severity.rawValue) is not \(Self.list(severities.map(\.rawValue)))")
+            return (false, "severity " + request.need.severity.rawValue + " is not " + Self.list(severities))
         }
         if let concerns = condition.concerns, !concerns.contains(where: request.need.has) {
-            return (false, "no concern among \(Self.list(concerns.map(\.rawValue)))")
+            return (false, "no concern among " + Self.list(concerns))
         }
         if let ages = condition.ages {
             guard let age = request.client.ageYears else {
@@ -240,8 +240,17 @@ public struct SteeringEngine: Sendable {
         return nil
     }
 
-    private static func list(_ items: [String]) -> String {
-        items.count == 1 ? items[0] : "one of " + items.joined(separator: ", ")
+    /// `a` or `one of a, b, c`, written into one string (a rule's failing clause is described for every request
+    /// the rule does not match).
+    private static func list<Item: RawRepresentable>(_ items: [Item]) -> String where Item.RawValue == String {
+        if items.count == 1 { return items[0].rawValue }
+        var text = "one of "
+        text.reserveCapacity(8 + items.count * 16)
+        for (index, item) in items.enumerated() {
+            if index > 0 { text += ", " }
+            text += item.rawValue
+        }
+        return text
     }
 
     static func ageText(_ age: Int?) -> String {

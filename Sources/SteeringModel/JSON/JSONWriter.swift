@@ -74,6 +74,20 @@ public struct JSONWriter: Sendable {
         self.afterKey = true
     }
 
+    /// Writes a member name given in the source: copied as it is, without looking for characters to escape (a
+    /// literal name of this contract is plain ASCII; checked in debug builds).
+    public mutating func key(_ key: StaticString) {
+        self.beforeValue()
+        key.withUTF8Buffer { name in
+            assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            self.bytes.append(UInt8(ascii: "\""))
+            self.bytes.append(contentsOf: name)
+            self.bytes.append(UInt8(ascii: "\""))
+        }
+        self.bytes.append(UInt8(ascii: ":"))
+        self.afterKey = true
+    }
+
     public mutating func value(_ string: String) {
         self.beforeValue()
         self.writeEscaped(string)
@@ -118,34 +132,45 @@ public struct JSONWriter: Sendable {
         self.bytes.append(contentsOf: String(double).utf8)
     }
 
-    public mutating func field(_ key: String, _ value: String) {
+    /// Members whose names are data (topic names, log metadata keys): the name is escaped like any string.
+    public mutating func field(named key: String, _ value: Int) {
         self.key(key)
         self.value(value)
     }
 
-    public mutating func field(_ key: String, _ value: String?) {
+    public mutating func field(named key: String, _ value: String) {
+        self.key(key)
+        self.value(value)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: String) {
+        self.key(key)
+        self.value(value)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(key)
         self.value(value)
     }
 
-    public mutating func field(_ key: String, _ value: Int) {
+    public mutating func field(_ key: StaticString, _ value: Int) {
         self.key(key)
         self.value(value)
     }
 
-    public mutating func field(_ key: String, _ value: Int?) {
+    public mutating func field(_ key: StaticString, _ value: Int?) {
         guard let value else { return }
         self.key(key)
         self.value(value)
     }
 
-    public mutating func field(_ key: String, _ value: Bool) {
+    public mutating func field(_ key: StaticString, _ value: Bool) {
         self.key(key)
         self.value(value)
     }
 
-    public mutating func field(_ key: String, strings: [String]) {
+    public mutating func field(_ key: StaticString, strings: [String]) {
         self.key(key)
         self.beginArray()
         for string in strings {
