@@ -54,7 +54,7 @@ route-examples: deps
 bench: deps
 	$(SWIFT) build -c release --product referral-router
 	mkdir -p artifacts
-	.build/release/referral-router bench --records 500000 --partitions 32 --output artifacts/bench.json
+	.build/release/referral-router bench --records 500000 --partitions 32 --rounds 3 --output artifacts/bench.json
 	$(SWIFT) package --package-path Benchmarks benchmark
 
 clean:

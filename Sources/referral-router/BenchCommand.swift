@@ -31,6 +31,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Throughput phases to run, comma-separated: raw, router, eos (all by default; without raw no ratio).")
     var phases: String = "raw,router,eos"
 
+    @Option(name: .long, help: "Rounds of the throughput phases (raw pipe, router, exactly_once one after the other); the median round is reported.")
+    var rounds: Int = 1
+
     @Flag(name: .long, help: "Skip the latency runs.")
     var noLatency = false
 
@@ -63,6 +66,7 @@ struct BenchCommand: AsyncParsableCommand {
             options.kafkaProperties[String(parts[0])] = String(parts[1])
         }
         options.skipLatency = self.noLatency
+        options.rounds = self.rounds
         options.phases = Set(self.phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
         let unknown = options.phases.subtracting(["raw", "router", "eos"])
         guard unknown.isEmpty else { throw ValidationError("--phases takes raw, router and eos; not \(unknown.sorted().joined(separator: ", "))") }
@@ -70,6 +74,13 @@ struct BenchCommand: AsyncParsableCommand {
         func rate(_ value: Double) -> String { String(Int(value.rounded())) }
         func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
         print("records: \(result.records) over \(result.partitions) partitions (\(result.inputBytes >> 20) MiB input), \(String(format: "%.2f", result.outputsPerRecord)) outputs per record")
+        if result.rounds.count > 1 {
+            for round in result.rounds {
+                let parts = [round.rawPipe.map { "raw \(rate($0.recordsPerSecond))/s" }, round.router.map { "router \(ratio($0.ratio)) ×" }, round.exactlyOnce.map { "exactly_once \(ratio($0.ratio)) ×" }]
+                print("round \(round.round): " + parts.compactMap { $0 }.joined(separator: ", "))
+            }
+            print("median round of each phase:")
+        }
         if let raw = result.rawPipe {
             print("raw pipe:              \(rate(raw.recordsPerSecond)) records/s  (CPU \(rate(raw.cpuMicrosecondsPerRecord)) µs per record)")
         }

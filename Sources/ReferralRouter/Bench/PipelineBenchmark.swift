@@ -78,6 +78,8 @@ public enum PipelineBenchmark {
         /// The throughput phases to run (`raw`, `router`, `eos`); fewer for profiling one of them. Without `raw`
         /// no ratio is computed (it is reported as 0).
         public var phases: Set<String> = ["raw", "router", "eos"]
+        /// Rounds of the throughput phases; the median round is reported (see `Result.rounds` for all of them).
+        public var rounds = 1
 
         public init() {}
     }
@@ -107,6 +109,14 @@ public enum PipelineBenchmark {
         public var transactionIntervalMs: Int?
     }
 
+    /// One round of the throughput phases, run one after the other; ratios are within the round.
+    public struct Round: Codable, Sendable {
+        public var round: Int
+        public var rawPipe: Throughput?
+        public var router: Throughput?
+        public var exactlyOnce: Throughput?
+    }
+
     public struct Result: Codable, Sendable {
         public var records: Int
         public var partitions: Int
@@ -116,6 +126,7 @@ public enum PipelineBenchmark {
         public var router: Throughput?
         public var exactlyOnce: Throughput?
         public var latency: [Latency] = []
+        public var rounds: [Round] = []
         public var machine: String
         public var date: String
     }
@@ -206,36 +217,46 @@ public enum PipelineBenchmark {
             var raw = settings
             raw.topics = rawTopics
             raw.kafka.groupId = "bench-raw"
-            var rawSeconds = 0.0
-            var rawCPU = 0.0
-            if runRaw {
-            try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
-                try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
-                logger.info("Raw pipe")
-                (rawSeconds, rawCPU) = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
-            }
-            }
-            outputs = []
-            let perRecord = { (cpu: Double) in cpu / Double(records) * 1_000_000 }
-            if runRaw {
-            result.rawPipe = Throughput(
-                recordsPerSecond: Double(records) / rawSeconds, seconds: rawSeconds, cpuMicrosecondsPerRecord: perRecord(rawCPU),
-                ratio: 1)
-            }
-
             var eos = settings
             eos.processing.guarantee = "exactly_once"
             eos.processing.transactionalId = "bench-eos"
-            for (phase, phaseSettings) in [("router", settings), ("eos", eos)] where options.phases.contains(phase) {
-                logger.info("Router (\(phaseSettings.processing.guarantee))", metadata: ["threads": "\(Self.threadCount())"])
-                let (seconds, cpu) = try await Self.routerPhase(
-                    phase, settings: phaseSettings, inputs: inputs, partitions: partitions, configuration: configuration,
-                    logger: quiet)
-                let throughput = Throughput(
-                    recordsPerSecond: Double(records) / seconds, seconds: seconds, cpuMicrosecondsPerRecord: perRecord(cpu),
-                    ratio: runRaw ? rawSeconds / seconds : 0)
-                if phaseSettings.processing.isExactlyOnce { result.exactlyOnce = throughput } else { result.router = throughput }
+            let perRecord = { (cpu: Double) in cpu / Double(records) * 1_000_000 }
+            // Rounds of raw pipe, router and exactly_once one after the other: this shared machine's speed drifts by
+            // ±15 % between minutes, so each ratio is taken within its round and the median round is reported.
+            for round in 1...max(1, options.rounds) {
+                var entry = Round(round: round)
+                if runRaw {
+                    try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
+                        try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
+                        logger.info("Raw pipe", metadata: ["round": "\(round)"])
+                        let (seconds, cpu) = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
+                        entry.rawPipe = Throughput(
+                            recordsPerSecond: Double(records) / seconds, seconds: seconds,
+                            cpuMicrosecondsPerRecord: perRecord(cpu), ratio: 1)
+                    }
+                }
+                for (phase, phaseSettings) in [("router", settings), ("eos", eos)] where options.phases.contains(phase) {
+                    logger.info(
+                        "Router (\(phaseSettings.processing.guarantee))",
+                        metadata: ["round": "\(round)", "threads": "\(Self.threadCount())"])
+                    let (seconds, cpu) = try await Self.routerPhase(
+                        "\(phase)-\(round)", settings: phaseSettings, inputs: inputs, partitions: partitions,
+                        configuration: configuration, logger: quiet)
+                    let throughput = Throughput(
+                        recordsPerSecond: Double(records) / seconds, seconds: seconds, cpuMicrosecondsPerRecord: perRecord(cpu),
+                        ratio: entry.rawPipe.map { $0.seconds / seconds } ?? 0)
+                    if phaseSettings.processing.isExactlyOnce { entry.exactlyOnce = throughput } else { entry.router = throughput }
+                }
+                result.rounds.append(entry)
             }
+            outputs = []
+            // The median round of each phase, by its ratio (by throughput for the raw pipe).
+            func median(_ values: [Throughput]) -> Throughput? {
+                values.isEmpty ? nil : values.sorted { ($0.ratio, $0.recordsPerSecond) < ($1.ratio, $1.recordsPerSecond) }[values.count / 2]
+            }
+            result.rawPipe = median(result.rounds.compactMap(\.rawPipe))
+            result.router = median(result.rounds.compactMap(\.router))
+            result.exactlyOnce = median(result.rounds.compactMap(\.exactlyOnce))
         }
 
         return result
