@@ -34,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Rounds of the throughput phases (raw pipe, router, exactly_once one after the other); the median round is reported.")
     var rounds: Int = 1
 
+    @Flag(name: .long, help: "Skip the unmeasured warm-up pass of the raw pipe before the first round.")
+    var noWarmup = false
+
     @Flag(name: .long, help: "Skip the latency runs.")
     var noLatency = false
 
@@ -67,6 +70,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         options.skipLatency = self.noLatency
         options.rounds = self.rounds
+        options.warmup = !self.noWarmup
         options.phases = Set(self.phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
         let unknown = options.phases.subtracting(["raw", "router", "eos"])
         guard unknown.isEmpty else { throw ValidationError("--phases takes raw, router and eos; not \(unknown.sorted().joined(separator: ", "))") }
