@@ -187,7 +187,10 @@ public final class KafkaProducerClient: @unchecked Sendable {
             // A flush of at most 1 ms: wakes the broker threads to send what lingers, then serves delivery reports.
             rd_kafka_flush(self.client.pointer, 1)
         }
-        if let error = rd_kafka_commit_transaction(self.client.pointer, timeoutMilliseconds) {
+        // The commit gets what is left of the timeout, so that the whole call stays within it.
+        let remaining = clock.now.duration(to: deadline).components
+        let remainingMilliseconds = max(1, remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000)
+        if let error = rd_kafka_commit_transaction(self.client.pointer, Int32(clamping: remainingMilliseconds)) {
             throw KafkaIOError.from(owned: error, .transaction, "commit transaction")
         }
     }
