@@ -119,3 +119,32 @@ struct RequestHashTests {
         #expect(checked == 2000)
     }
 }
+
+/// Every output carries its own output id — the id a restore uses to drop what was already published — whatever
+/// headers its input came with.
+@Suite("Output ids")
+struct OutputIdTests {
+    @Test func aDeadLetterKeepsItsOwnOutputIdWhenItsInputCarriesACloudEventId() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let record = KafkaRecord(
+            topic: topics.requests, partition: 0, offset: 5, key: Array("r-1".utf8), value: Array("{not json".utf8),
+            headers: [KafkaHeader(key: "ce_id", string: "r-1/assignment")])
+        let outputs = processor.process(record).materialize()
+        let ids = outputs.map { output in output.headers.first { $0.key == "referral-router.output-id" }?.stringValue }
+        #expect(ids == ["\(topics.requests)/0/5/deadletter", "\(topics.requests)/0/5/rejection"])
+        // And a routed request's outputs carry theirs, equal to their CloudEvents id.
+        var traffic = SyntheticTraffic(seed: 3, prefix: "ids", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let input = traffic.valid(submittedAt: Date())
+        let routed = processor.process(
+            KafkaRecord(topic: topics.requests, partition: 0, offset: 6, key: input.key, value: input.value)
+        ).materialize()
+        for output in routed where output.topic != topics.state {
+            let outputId = output.headers.first { $0.key == "referral-router.output-id" }?.stringValue
+            #expect(outputId == output.id)
+            #expect(output.headers.first { $0.key == "ce_id" }?.stringValue == output.id)
+        }
+    }
+}

@@ -144,9 +144,15 @@ final class RecordProcessor: @unchecked Sendable {
             output.partition = partition
             if let id = output.id {
                 if published?.contains(id) == true { continue }
-                // A CloudEvent's id is its output id: the same bytes serve both headers.
-                let bytes = output.headers.first { $0.key == "ce_id" }?.value ?? Array(id.utf8)
-                output.headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes))
+                // A CloudEvent's id is its output id: the same bytes serve both headers. Only when they are the same:
+                // a dead letter carries its input's headers, and an input's `ce_id` is not ours.
+                var bytes: [UInt8]? = nil
+                if let cloudEventId = output.headers.first(where: { $0.key == "ce_id" })?.value,
+                    cloudEventId.elementsEqual(id.utf8)
+                {
+                    bytes = cloudEventId
+                }
+                output.headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes ?? Array(id.utf8)))
             }
             result.append(output)
         }
