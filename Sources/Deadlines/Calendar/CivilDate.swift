@@ -66,7 +66,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public init(instant: Date, in timeZone: TimeZone = .helsinki) {
         let seconds = Int((instant.timeIntervalSince1970).rounded(.down))
         // Offsets change on whole seconds: the offset at the whole second is the offset at the instant.
-        let local = seconds + LocalRFC3339.offset(atSecond: Int64(seconds), in: timeZone)
+        let local = seconds + UTCOffsets.offset(atSecond: Int64(seconds), in: timeZone)
         self.init(daysSinceEpoch: CivilDate.floorDivide(local, 86_400))
     }
 
@@ -131,8 +131,8 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let localMidnight = self.daysSinceEpoch * 86_400
         // Resolve the UTC offset in force at local midnight; two passes settle a DST change between the guesses.
         // (The offsets come from the cache of spans between transitions; the time-zone database is slow.)
-        var instant = localMidnight - LocalRFC3339.offset(atSecond: Int64(localMidnight), in: timeZone)
-        let offset = LocalRFC3339.offset(atSecond: Int64(instant), in: timeZone)
+        var instant = localMidnight - UTCOffsets.offset(atSecond: Int64(localMidnight), in: timeZone)
+        let offset = UTCOffsets.offset(atSecond: Int64(instant), in: timeZone)
         instant = localMidnight - offset
         return Date(timeIntervalSince1970: Double(instant))
     }

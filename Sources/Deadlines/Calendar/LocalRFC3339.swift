@@ -1,6 +1,5 @@
 import struct Foundation.Date
 import struct Foundation.TimeZone
-import Synchronization
 
 /// RFC 3339 timestamps with the local UTC offset of a zone, e.g. `2025-04-28T23:59:59.999+03:00`.
 ///
@@ -15,7 +14,7 @@ public enum LocalRFC3339 {
     /// Formats an instant given in milliseconds since 1970-01-01T00:00:00Z.
     public static func format(epochMilliseconds: Int64, in timeZone: TimeZone = .helsinki) -> String {
         let wholeSeconds = epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
-        let offset = Self.offset(atSecond: wholeSeconds, in: timeZone)
+        let offset = UTCOffsets.offset(atSecond: wholeSeconds, in: timeZone)
         let local = epochMilliseconds + Int64(offset) * 1000
         let millisecondsOfDay = Int(((local % 86_400_000) + 86_400_000) % 86_400_000)
         let date = CivilDate(daysSinceEpoch: Int((local - Int64(millisecondsOfDay)) / 86_400_000))
@@ -62,38 +61,5 @@ public enum LocalRFC3339 {
             text += CivilDate.pad(magnitude / 60 % 60, 2)
         }
         return text
-    }
-
-    /// A stretch of time over which a zone's UTC offset does not change (up to its next transition).
-    private struct OffsetSpan {
-        var zone: String
-        var from: Int64
-        var until: Int64
-        var offset: Int
-    }
-
-    /// The offsets looked up last: asking the time-zone database costs more than formatting the text, and the
-    /// instants a router formats fall into few spans (a zone changes its offset twice a year).
-    private static let spans = Mutex<[OffsetSpan]>([])
-
-    static func offset(atSecond second: Int64, in timeZone: TimeZone) -> Int {
-        let zone = timeZone.identifier
-        let cached = Self.spans.withLock { spans in
-            spans.first { $0.zone == zone && $0.from <= second && second < $0.until }?.offset
-        }
-        if let cached { return cached }
-        let instant = Date(timeIntervalSince1970: Double(second))
-        let offset = timeZone.secondsFromGMT(for: instant)
-        let until = timeZone.nextDaylightSavingTimeTransition(after: instant).map { Int64($0.timeIntervalSince1970.rounded(.down)) } ?? Int64.max
-        Self.spans.withLock { spans in
-            // A look-up earlier in a span already known widens it (the same offset up to the same transition).
-            if let index = spans.firstIndex(where: { $0.zone == zone && $0.until == until && $0.offset == offset }) {
-                spans[index].from = min(spans[index].from, second)
-                return
-            }
-            if spans.count >= 8 { spans.removeFirst() }
-            spans.append(OffsetSpan(zone: zone, from: second, until: until, offset: offset))
-        }
-        return offset
     }
 }

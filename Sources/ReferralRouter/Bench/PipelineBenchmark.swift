@@ -225,26 +225,26 @@ public enum PipelineBenchmark {
             let perRecord = { (cpu: Double) in cpu / Double(records) * 1_000_000 }
             // Rounds of raw pipe, router and exactly_once one after the other: this shared machine's speed drifts by
             // ±15 % between minutes, so each ratio is taken within its round and the median round is reported.
-            // A warm-up pass of the raw pipe, not measured: the first phase of the process paid for growing the heap
-            // (the mock's and the clients' buffers), 20-25 % of its throughput, and it was always the raw pipe.
-            if runRaw, options.warmup {
+            /// One pass of the raw pipe on a fresh cluster: seconds and CPU seconds.
+            func rawPass(_ label: String) throws -> (seconds: Double, cpu: Double) {
                 try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
                     try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
-                    logger.info("Warm-up (raw pipe, not measured)")
-                    _ = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
+                    logger.info("\(label)")
+                    return try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
                 }
+            }
+            // A warm-up pass of the raw pipe, not measured: the first phase of the process paid for growing the heap
+            // (the mock's and the clients' buffers), 10-25 % of its throughput, and it was always the raw pipe.
+            if runRaw, options.warmup {
+                _ = try rawPass("Warm-up (raw pipe, not measured)")
             }
             for round in 1...max(1, options.rounds) {
                 var entry = Round(round: round)
                 if runRaw {
-                    try withExtendedLifetime(try Self.phaseCluster(&raw, partitions: partitions, logger: quiet)) { cluster in
-                        try Self.produceInput(inputs, topic: rawTopics.requests, partitions: partitions, cluster: cluster, logger: quiet)
-                        logger.info("Raw pipe", metadata: ["round": "\(round)"])
-                        let (seconds, cpu) = try Self.rawPipe(settings: raw, outputs: outputs, records: records, logger: quiet)
-                        entry.rawPipe = Throughput(
-                            recordsPerSecond: Double(records) / seconds, seconds: seconds,
-                            cpuMicrosecondsPerRecord: perRecord(cpu), ratio: 1)
-                    }
+                    let (seconds, cpu) = try rawPass("Raw pipe, round \(round)")
+                    entry.rawPipe = Throughput(
+                        recordsPerSecond: Double(records) / seconds, seconds: seconds, cpuMicrosecondsPerRecord: perRecord(cpu),
+                        ratio: 1)
                 }
                 for (phase, phaseSettings) in [("router", settings), ("eos", eos)] where options.phases.contains(phase) {
                     logger.info(

@@ -476,20 +476,30 @@ final class RecordProcessor: @unchecked Sendable {
     private var timerTotals: [String: TimerCounts] = [:]
 
     private func countTimers(of entry: ReferralEntry, sign: Int) {
-        guard let timers = entry.timers, let team = timers.teamId else { return }
-        var counts = self.timerTotals[team, default: TimerCounts()]
+        guard let (team, counts) = Self.timerCounts(of: entry) else { return }
+        var total = self.timerTotals[team, default: TimerCounts()]
+        total.open += sign * counts.open
+        total.warned += sign * counts.warned
+        total.breached += sign * counts.breached
+        self.timerTotals[team] = total == TimerCounts() ? nil : total
+    }
+
+    /// What one referral adds to its team's timer counts.
+    private static func timerCounts(of entry: ReferralEntry) -> (team: String, counts: TimerCounts)? {
+        guard let timers = entry.timers, let team = timers.teamId else { return nil }
+        var counts = TimerCounts()
         for timer in timers.timers {
             switch timer.state {
             case .running:
-                counts.open += sign
-                if timer.warningsFired > 0 { counts.warned += sign }
+                counts.open += 1
+                if timer.warningsFired > 0 { counts.warned += 1 }
             case .breached:
-                counts.breached += sign
+                counts.breached += 1
             default:
                 break
             }
         }
-        self.timerTotals[team] = counts == TimerCounts() ? nil : counts
+        return (team, counts)
     }
 
     /// The loads and timer counts recounted from every entry, for tests of the running totals.
@@ -499,18 +509,10 @@ final class RecordProcessor: @unchecked Sendable {
         for entries in self.partitions.values {
             for entry in entries.values {
                 if Self.isOpen(entry) { loads[entry.ownerTeam, default: 0] += 1 }
-                guard let referralTimers = entry.timers, let team = referralTimers.teamId else { continue }
-                for timer in referralTimers.timers {
-                    switch timer.state {
-                    case .running:
-                        timers[team, default: TimerCounts()].open += 1
-                        if timer.warningsFired > 0 { timers[team, default: TimerCounts()].warned += 1 }
-                    case .breached:
-                        timers[team, default: TimerCounts()].breached += 1
-                    default:
-                        break
-                    }
-                }
+                guard let (team, counts) = Self.timerCounts(of: entry) else { continue }
+                timers[team, default: TimerCounts()].open += counts.open
+                timers[team, default: TimerCounts()].warned += counts.warned
+                timers[team, default: TimerCounts()].breached += counts.breached
             }
         }
         return (loads.filter { $0.value != 0 }, timers.filter { $0.value != TimerCounts() })
