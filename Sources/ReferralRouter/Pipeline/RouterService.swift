@@ -226,6 +226,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     break
                 }
             }
+            self.freeRetired()
             self.storeOffsets()
             let inFlight = self.tracker.recordsInFlight
             self.statistics.update { $0.recordsInFlight = inFlight }
@@ -317,20 +318,49 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     /// Records decided but not yet handed to the output worker (at most one round of the loop).
-    private var batch: [(result: RecordProcessor.Result, record: KafkaRecord, partition: KafkaPartition)] = []
+    private var batch: [DecidedRecord] = []
 
     /// Hands the decided records to the output worker as one job. Called at the end of each round of the loop and
     /// before anything that needs them produced or ordered (revocation, assignment, commits, timers, stopping).
     private func submitBatch() {
         guard !self.batch.isEmpty else { return }
-        let jobs = self.batch
+        let handOff = HandOff(self.batch)
         self.batch.removeAll(keepingCapacity: true)
         self.worker.submit { [self] in
+            let jobs = handOff.take()
             for job in jobs {
                 try self.publish(job.result.materialize(), of: job.record, partition: job.partition)
                 self.count(job.result.outcome)
             }
+            // What the loop allocated goes back to the loop to be freed (see `retired`).
+            self.retired.withLockedValue { $0.append(consume jobs) }
         }
+    }
+
+    typealias DecidedRecord = (result: RecordProcessor.Result, record: KafkaRecord, partition: KafkaPartition)
+
+    /// Moves a batch into the output worker's job without the job's closure keeping a reference to it.
+    private final class HandOff: @unchecked Sendable {
+        private var jobs: [DecidedRecord]
+        init(_ jobs: [DecidedRecord]) { self.jobs = jobs }
+        func take() -> [DecidedRecord] {
+            defer { self.jobs = [] }
+            return self.jobs
+        }
+    }
+
+    /// Batches the output worker has published, waiting for the loop to free them.
+    ///
+    /// Their records, decisions and requests were allocated on the loop's thread. Freed on the worker, each block
+    /// went back to the loop thread's malloc arena under that arena's lock, while the loop allocated from it: the
+    /// two threads spent a tenth of their time waking each other on that lock. The loop drops them once a round.
+    private let retired = NIOLockedValueBox<[[DecidedRecord]]>([])
+
+    /// Frees the batches the worker has finished with (on the loop's thread, where they were allocated).
+    private func freeRetired() {
+        var finished: [[DecidedRecord]] = []
+        finished.reserveCapacity(8)
+        self.retired.withLockedValue { swap(&$0, &finished) }
     }
 
     /// Registers a record's outputs with the offset tracker and hands them to the producer (on the output worker).
