@@ -1,6 +1,6 @@
 import Foundation
 import ReferralRouter
-import SteeringModel
+@testable import SteeringModel
 import Testing
 
 typealias SeededGenerator = SyntheticTraffic.Generator
@@ -79,5 +79,45 @@ struct SteeringPropertyTests {
         }
         // The generator reaches every kind of owner, so the properties are exercised broadly.
         #expect(owners.count >= 10)
+    }
+
+    /// The engine remembers trace texts per rule and request features; a warm engine must tell every request
+    /// exactly what an engine that never saw another request tells it.
+    @Test(arguments: [5 as UInt64, 6])
+    func rememberedTraceTextsAreTheTextsBuiltAfresh(seed: UInt64) throws {
+        let table = ShippedConfiguration.configuration.table
+        let warm = SteeringEngine(table: table)
+        var rng = SeededGenerator(seed: seed)
+        var remembered = 0
+        for index in 0..<1500 {
+            let spec = RequestGenerator.request(index, using: &rng)
+            let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+            let loads = ["ph-fc-lahti-south": Int.random(in: 0...9, using: &rng)]
+            let decision = warm.decide(request, loads: loads)
+            #expect(decision == SteeringEngine(table: table).decide(request, loads: loads), "request \(index)")
+            remembered += decision.trace.filter { !$0.matched }.count
+        }
+        #expect(remembered > 5000, "the requests must reach many failing conditions")
+    }
+
+    /// `holds` is `evaluate` without its text, for every condition of the shipped rules (alternatives included).
+    @Test func holdsAgreesWithEvaluate() throws {
+        let table = ShippedConfiguration.configuration.table
+        let engine = SteeringEngine(table: table)
+        let rules = table.rules.ownerRules + table.rules.consultationRules + table.rules.consultationRequestRules
+        var conditions = rules.map(\.when)
+        conditions += conditions.flatMap { $0.anyOf ?? [] }
+        var rng = SeededGenerator(seed: 7)
+        var outcomes: Set<Bool> = []
+        for index in 0..<1500 {
+            let spec = RequestGenerator.request(index, using: &rng)
+            let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+            for condition in conditions {
+                let (holds, _) = engine.evaluate(condition, request)
+                #expect(engine.holds(condition, request) == holds)
+                outcomes.insert(holds)
+            }
+        }
+        #expect(outcomes == [true, false])
     }
 }

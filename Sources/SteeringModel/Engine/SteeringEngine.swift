@@ -4,6 +4,8 @@
 /// It is pure and deterministic: the same request, table and loads always give the same decision.
 public struct SteeringEngine: Sendable {
     public let table: RoutingTable
+    /// Trace texts built once per rule and kind of request (see ``ConditionReasons``).
+    let reasons = ConditionReasons()
 
     public init(table: RoutingTable) {
         self.table = table
@@ -60,12 +62,16 @@ public struct SteeringEngine: Sendable {
         trace: inout [Decision.TraceEntry]
     ) -> [Decision.Consultation] {
         var consultations: [Decision.Consultation] = []
-        for rule in self.table.rules.consultationRules {
-            let (holds, why) = self.evaluate(rule.when, request)
-            guard holds else {
-                trace.append(.init(kind: .consultation, ruleId: rule.id, matched: false, reason: why))
+        let rules = self.table.rules.consultationRules
+        let features = RequestFeatures(request)
+        for index in rules.indices {
+            let key = ConditionReasons.RuleKey(list: .consultation, index: index)
+            guard self.holds(rules[index].when, request) else {
+                let why = self.reasons.failure(key, features) { self.evaluate(rules[index].when, request).1 }
+                trace.append(.init(kind: .consultation, ruleId: rules[index].id, matched: false, reason: why))
                 continue
             }
+            let rule = rules[index]
             guard let target = Self.target(of: rule, age: request.client.ageYears) else {
                 trace.append(
                     .init(
@@ -97,10 +103,10 @@ public struct SteeringEngine: Sendable {
                     ))
                 continue
             }
-            trace.append(
-                .init(
-                    kind: .consultation, ruleId: rule.id, matched: true,
-                    reason: "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"))
+            let reason = self.reasons.match(key, unitType: target.unitType, teamId: pick.team.id) {
+                "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
+            }
+            trace.append(.init(kind: .consultation, ruleId: rule.id, matched: true, reason: reason))
             consultations.append(
                 Decision.Consultation(
                     unitType: target.unitType, teamId: pick.team.id, teamName: pick.team.name, ruleId: rule.id,
@@ -170,12 +176,15 @@ public struct SteeringEngine: Sendable {
         _ request: ReferralRequest,
         trace: inout [Decision.TraceEntry]
     ) -> (rule: Rule, unitType: UnitType, sla: String?)? {
-        for rule in rules {
-            let (holds, why) = self.evaluate(rule.when, request)
-            guard holds else {
-                trace.append(.init(kind: kind, ruleId: rule.id, matched: false, reason: why))
+        let features = RequestFeatures(request)
+        for index in rules.indices {
+            let key = ConditionReasons.RuleKey(list: kind, index: index)
+            guard self.holds(rules[index].when, request) else {
+                let why = self.reasons.failure(key, features) { self.evaluate(rules[index].when, request).1 }
+                trace.append(.init(kind: kind, ruleId: rules[index].id, matched: false, reason: why))
                 continue
             }
+            let rule = rules[index]
             guard let target = Self.target(of: rule, age: request.client.ageYears) else {
                 trace.append(
                     .init(
@@ -183,8 +192,10 @@ public struct SteeringEngine: Sendable {
                         reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
                 continue
             }
-            trace.append(
-                .init(kind: kind, ruleId: rule.id, matched: true, reason: "\(rule.reason) → \(target.unitType.rawValue)"))
+            let reason = self.reasons.match(key, unitType: target.unitType, teamId: nil) {
+                "\(rule.reason) → \(target.unitType.rawValue)"
+            }
+            trace.append(.init(kind: kind, ruleId: rule.id, matched: true, reason: reason))
             return (rule, target.unitType, target.sla)
         }
         return nil
@@ -192,7 +203,25 @@ public struct SteeringEngine: Sendable {
 
     // MARK: Conditions
 
+    /// Whether a condition holds: ``evaluate(_:_:)`` without building its reason.
+    func holds(_ condition: RuleCondition, _ request: ReferralRequest) -> Bool {
+        if let types = condition.type, !types.contains(request.type) { return false }
+        if let urgencies = condition.urgency, !urgencies.contains(request.need.urgency) { return false }
+        if let severities = condition.severity, !severities.contains(request.need.severity) { return false }
+        if let concerns = condition.concerns, !concerns.contains(where: request.need.has) { return false }
+        if let ages = condition.ages {
+            guard let age = request.client.ageYears, ages.contains(age) else { return false }
+        }
+        if let hasSchool = condition.hasSchool, hasSchool != (request.client.schoolId != nil) { return false }
+        if let alternatives = condition.anyOf {
+            return alternatives.contains { self.holds($0, request) }
+        }
+        return true
+    }
+
     /// Evaluates a condition; the reason says why it does not hold (or that it holds).
+    ///
+    /// - Important: it reads only what ``RequestFeatures`` holds, which lets the engine remember its texts.
     func evaluate(_ condition: RuleCondition, _ request: ReferralRequest) -> (Bool, String) {
         if let types = condition.type, !types.contains(request.type) {
             return (false, "type " + request.type.rawValue + " is not " + Self.list(types))
