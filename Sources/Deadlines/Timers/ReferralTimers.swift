@@ -123,6 +123,8 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         }
         var events: [SLAEvent] = []
         var deadlines: [MilestoneDeadline] = []
+        events.reserveCapacity(timers.count)
+        deadlines.reserveCapacity(timers.count)
         for index in timers.indices where timers[index].startsOn == nil {
             let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
             deadlines.append(self.milestoneDeadline(timers[index], deadline))

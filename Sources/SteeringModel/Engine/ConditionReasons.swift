@@ -5,9 +5,9 @@ import Synchronization
 ///
 /// A referral is traced against every owner rule up to the first match and against every consultation rule, so
 /// most of its trace says why a rule does not apply. Building those texts was a quarter of the allocations of
-/// deciding. A condition's outcome and text depend on nothing but the request's ``RequestFeatures``, so each text
-/// is built once per rule and features and then shared. At most ``capacity`` texts are kept; beyond that they are
-/// built per decision as before, so hostile input cannot grow the memory.
+/// deciding. A condition's outcome and text depend only on the request values its clauses read (``RequestFeatures``
+/// narrowed to the condition), so each text is built once per rule and such values, then shared. At most
+/// ``capacity`` texts are kept; beyond that they are built per decision as before.
 final class ConditionReasons: Sendable {
     static let capacity = 16_384
 
@@ -17,11 +17,6 @@ final class ConditionReasons: Sendable {
         var index: Int
     }
 
-    private struct FailureKey: Hashable {
-        var rule: RuleKey
-        var features: RequestFeatures
-    }
-
     private struct MatchKey: Hashable {
         var rule: RuleKey
         var unitType: UnitType
@@ -29,15 +24,28 @@ final class ConditionReasons: Sendable {
     }
 
     private struct Texts {
-        var failures: [FailureKey: String] = [:]
+        var failures: [UInt64: String] = [:]
         var matches: [MatchKey: String] = [:]
     }
 
+    /// What each rule's condition reads, by list (owner, consultation, consultation request rules).
+    private let reads: [Decision.TraceKind: [ConditionReads]]
     private let texts = Mutex(Texts())
 
-    /// Why the rule's condition does not hold for a request with these features; `make` builds the text.
+    init(rules: RulesConfiguration) {
+        self.reads = [
+            .owner: rules.ownerRules.map { ConditionReads($0.when) },
+            .consultation: rules.consultationRules.map { ConditionReads($0.when) },
+            .consultationRequest: rules.consultationRequestRules.map { ConditionReads($0.when) },
+        ]
+    }
+
+    /// Why the rule's condition does not hold for this request; `make` builds the text.
     func failure(_ rule: RuleKey, _ features: RequestFeatures, make: () -> String) -> String {
-        let key = FailureKey(rule: rule, features: features)
+        guard let reads = self.reads[rule.list], rule.index < reads.count, rule.index < 256,
+            let narrowed = features.key(reading: reads[rule.index])
+        else { return make() }
+        let key = narrowed << 10 | UInt64(rule.index) << 2 | UInt64(Self.listNumber(rule.list))
         if let text = self.texts.withLock({ $0.failures[key] }) { return text }
         let text = make()
         self.texts.withLock { texts in
@@ -56,11 +64,56 @@ final class ConditionReasons: Sendable {
         }
         return text
     }
+
+    /// How many failure texts are remembered (for tests: the keys must stay narrow for the memo to serve).
+    var rememberedFailures: Int {
+        self.texts.withLock { $0.failures.count }
+    }
+
+    private static func listNumber(_ list: Decision.TraceKind) -> Int {
+        switch list {
+        case .owner: 0
+        case .consultation: 1
+        case .consultationRequest: 2
+        case .resolution: 3
+        }
+    }
 }
 
-/// Everything of a request that a rule condition reads (``SteeringEngine/evaluate(_:_:)``): two requests with equal
-/// features meet every condition alike and are told the same reasons.
-struct RequestFeatures: Hashable {
+/// Which request values a condition (with its alternatives) reads.
+struct ConditionReads: Equatable {
+    var type = false
+    var urgency = false
+    var severity = false
+    /// The bits of the concerns it names.
+    var concerns: UInt32 = 0
+    var age = false
+    var school = false
+
+    init(_ condition: RuleCondition) {
+        self.type = condition.type != nil
+        self.urgency = condition.urgency != nil
+        self.severity = condition.severity != nil
+        for concern in condition.concerns ?? [] {
+            self.concerns |= concern.bit
+        }
+        self.age = condition.ages != nil
+        self.school = condition.hasSchool != nil
+        for alternative in condition.anyOf ?? [] {
+            let reads = ConditionReads(alternative)
+            self.type = self.type || reads.type
+            self.urgency = self.urgency || reads.urgency
+            self.severity = self.severity || reads.severity
+            self.concerns |= reads.concerns
+            self.age = self.age || reads.age
+            self.school = self.school || reads.school
+        }
+    }
+}
+
+/// Every request value a rule condition reads (``SteeringEngine/evaluate(_:_:)``): two requests with equal features
+/// meet every condition alike and are told the same reasons.
+struct RequestFeatures {
     var type: RequestType
     var urgency: Urgency
     var severity: Severity
@@ -80,6 +133,42 @@ struct RequestFeatures: Hashable {
         self.concerns = concerns
         self.age = request.client.ageYears
         self.hasSchool = request.client.schoolId != nil
+    }
+
+    /// The features a condition reads, packed into 35 bits (a value it does not read is 0); `nil` for an age that
+    /// does not fit.
+    func key(reading reads: ConditionReads) -> UInt64? {
+        var key: UInt64 = 0
+        if reads.type { key |= UInt64(self.type == .referral ? 1 : 2) }
+        if reads.urgency { key |= UInt64(Self.number(self.urgency)) << 2 }
+        if reads.severity { key |= UInt64(Self.number(self.severity)) << 5 }
+        key |= UInt64(self.concerns & reads.concerns) << 7
+        if reads.age {
+            // 1 for an unknown age, 2 + the age otherwise.
+            guard let age = self.age else { return key | 1 << 23 }
+            guard age >= 0, age < 1000 else { return nil }
+            key |= UInt64(age + 2) << 23
+        }
+        if reads.school { key |= UInt64(self.hasSchool ? 1 : 2) << 33 }
+        return key
+    }
+
+    private static func number(_ urgency: Urgency) -> Int {
+        switch urgency {
+        case .emergency: 1
+        case .urgent: 2
+        case .newConcern: 3
+        case .ongoingSupport: 4
+        case .prevention: 5
+        }
+    }
+
+    private static func number(_ severity: Severity) -> Int {
+        switch severity {
+        case .mild: 1
+        case .moderate: 2
+        case .severe: 3
+        }
     }
 }
 

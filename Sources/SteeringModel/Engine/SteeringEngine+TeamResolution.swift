@@ -175,9 +175,10 @@ extension SteeringEngine {
     /// then the team id (so that equal candidates never depend on configuration order).
     static func pick(_ candidates: [RegionConfiguration.Team], language: String, loads: [String: Int]) -> Pick? {
         guard !candidates.isEmpty else { return nil }
-        let speaking = candidates.filter { $0.languages.contains(language) }
-        let languageMatched = !speaking.isEmpty
-        let pool = languageMatched ? speaking : candidates
+        let speakers = candidates.count { $0.languages.contains(language) }
+        let languageMatched = speakers > 0
+        let pool = speakers == candidates.count || !languageMatched
+            ? candidates : candidates.filter { $0.languages.contains(language) }
         let best = pool.min { lhs, rhs in
             let lhsLoad = loads[lhs.id] ?? 0
             let rhsLoad = loads[rhs.id] ?? 0
@@ -186,14 +187,13 @@ extension SteeringEngine {
             let rhsScore = rhsLoad * lhs.capacity
             return lhsScore != rhsScore ? lhsScore < rhsScore : lhs.id < rhs.id
         }!
-        var parts: [String] = []
-        parts.append(
+        var explanation =
             languageMatched
-                ? "\(pool.count) of \(candidates.count) candidate(s) work in '\(language)'"
-                : "no candidate works in '\(language)'; served in \(best.languages.joined(separator: "/"))")
+            ? "\(pool.count) of \(candidates.count) candidate(s) work in '\(language)'"
+            : "no candidate works in '\(language)'; served in \(best.languages.joined(separator: "/"))"
         if pool.count > 1 {
-            parts.append("least open load \(loads[best.id] ?? 0)/\(best.capacity)")
+            explanation += "; least open load \(loads[best.id] ?? 0)/\(best.capacity)"
         }
-        return Pick(team: best, languageMatched: languageMatched, explanation: parts.joined(separator: "; "))
+        return Pick(team: best, languageMatched: languageMatched, explanation: explanation)
     }
 }

@@ -5,10 +5,11 @@
 public struct SteeringEngine: Sendable {
     public let table: RoutingTable
     /// Trace texts built once per rule and kind of request (see ``ConditionReasons``).
-    let reasons = ConditionReasons()
+    let reasons: ConditionReasons
 
     public init(table: RoutingTable) {
         self.table = table
+        self.reasons = ConditionReasons(rules: table.rules)
     }
 
     /// Decides the owner, the consultations and the SLA policy of a valid request.

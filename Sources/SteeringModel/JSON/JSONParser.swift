@@ -28,6 +28,11 @@ public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int = 0
     private let maximumDepth: Int
+    /// The members of the objects being parsed, innermost last: each object's members are gathered here and copied
+    /// out once, into an array of the right size, instead of growing an array of its own member by member.
+    private var members: [(key: String, value: JSONValue)] = []
+    /// The same for the elements of arrays.
+    private var elements: [JSONValue] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
         self.bytes = bytes
@@ -123,15 +128,17 @@ public struct JSONParser {
             throw self.failure(.tooDeeplyNested, "nesting deeper than \(self.maximumDepth) levels")
         }
         self.index += 1  // {
-        var object = JSONObject()
         // Duplicate names: a linear look through the members so far for the small objects of this contract, a
         // set once an object grows past a few dozen members.
         var seen: Set<String>?
         self.skipWhitespace()
         if self.current == UInt8(ascii: "}") {
             self.index += 1
-            return object
+            return JSONObject()
         }
+        let start = self.members.count
+        if start == 0 { self.members.reserveCapacity(32) }
+        defer { self.members.removeSubrange(start...) }
         while true {
             self.skipWhitespace()
             guard self.current == UInt8(ascii: "\"") else {
@@ -140,12 +147,13 @@ public struct JSONParser {
             let keyOffset = self.index
             let key = try self.parseString()
             let duplicate: Bool
+            let count = self.members.count - start
             if seen != nil {
                 duplicate = !seen!.insert(key).inserted
-            } else if object.members.count < 32 {
-                duplicate = object.members.contains { $0.key == key }
+            } else if count < 32 {
+                duplicate = self.members[start...].contains { $0.key == key }
             } else {
-                seen = Set(object.members.map(\.key))
+                seen = Set(self.members[start...].map(\.key))
                 duplicate = !seen!.insert(key).inserted
             }
             guard !duplicate else {
@@ -158,14 +166,14 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
-            object.append(key: key, value: value)
+            self.members.append((key, value))
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","):
                 self.index += 1
             case UInt8(ascii: "}"):
                 self.index += 1
-                return object
+                return JSONObject(Array(self.members[start...]))
             default:
                 throw self.failure(.syntax, "expected ',' or '}'")
             }
@@ -177,22 +185,25 @@ public struct JSONParser {
             throw self.failure(.tooDeeplyNested, "nesting deeper than \(self.maximumDepth) levels")
         }
         self.index += 1  // [
-        var array: [JSONValue] = []
         self.skipWhitespace()
         if self.current == UInt8(ascii: "]") {
             self.index += 1
-            return array
+            return []
         }
+        let start = self.elements.count
+        if start == 0 { self.elements.reserveCapacity(16) }
+        defer { self.elements.removeSubrange(start...) }
         while true {
             self.skipWhitespace()
-            array.append(try self.parseValue(depth: depth))
+            let element = try self.parseValue(depth: depth)
+            self.elements.append(element)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","):
                 self.index += 1
             case UInt8(ascii: "]"):
                 self.index += 1
-                return array
+                return Array(self.elements[start...])
             default:
                 throw self.failure(.syntax, "expected ',' or ']'")
             }
