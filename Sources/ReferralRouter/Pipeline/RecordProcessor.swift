@@ -136,27 +136,26 @@ final class RecordProcessor: @unchecked Sendable {
 
     /// Sends every output to the input's partition number, labels it with its output id, and drops outputs a
     /// restore found already published.
-    func finish(_ outputs: [OutputRecord], partition: Int32) -> [OutputRecord] {
+    func finish(_ outputs: consuming [OutputRecord], partition: Int32) -> [OutputRecord] {
         let published = self.published[partition]
-        var result: [OutputRecord] = []
-        result.reserveCapacity(outputs.count)
-        for var output in outputs {
-            output.partition = partition
-            if let id = output.id {
-                if published?.contains(id) == true { continue }
-                // A CloudEvent's id is its output id: the same bytes serve both headers. Only when they are the same:
-                // a dead letter carries its input's headers, and an input's `ce_id` is not ours.
-                var bytes: [UInt8]? = nil
-                if let cloudEventId = output.headers.first(where: { $0.key == "ce_id" })?.value,
-                    cloudEventId.elementsEqual(id.utf8)
-                {
-                    bytes = cloudEventId
-                }
-                output.headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes ?? Array(id.utf8)))
+        // In place: the outputs are this call's own, so no record is copied.
+        for index in outputs.indices {
+            outputs[index].partition = partition
+            guard let id = outputs[index].id else { continue }
+            // A CloudEvent's id is its output id: the same bytes serve both headers. Only when they are the same:
+            // a dead letter carries its input's headers, and an input's `ce_id` is not ours.
+            var bytes: [UInt8]? = nil
+            if let cloudEventId = outputs[index].headers.first(where: { $0.key == "ce_id" })?.value,
+                cloudEventId.elementsEqual(id.utf8)
+            {
+                bytes = cloudEventId
             }
-            result.append(output)
+            outputs[index].headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes ?? Array(id.utf8)))
         }
-        return result
+        if let published, !published.isEmpty {
+            outputs.removeAll { $0.id.map(published.contains) == true }
+        }
+        return outputs
     }
 
     func setPublished(_ ids: Set<String>, partition: Int32) {

@@ -366,7 +366,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Registers a record's outputs with the offset tracker and hands them to the producer (on the output worker).
     private func publish(_ outputs: [OutputRecord], of record: KafkaRecord, partition: KafkaPartition) throws {
         let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: outputs.map(\.topic))
-        for (output, token) in zip(outputs, tokens) {
+        for index in outputs.indices {
+            let (output, token) = (outputs[index], tokens[index])
             if output.topic == self.settings.topics.assignments {
                 self.latency.produced(token: token, inputTimestamp: record.timestamp)
             }
