@@ -122,4 +122,29 @@ struct SteeringPropertyTests {
         }
         #expect(outcomes == [true, false])
     }
+
+    /// A condition that reads the age and the school (here the age inside an alternative) must tell an unknown age
+    /// with a school from one without: every value a condition reads is part of its memo key.
+    @Test func theMemoKeyKeepsEveryValueTheConditionReads() throws {
+        let condition = RuleCondition(
+            hasSchool: true, anyOf: [RuleCondition(ages: AgeRange(0, 12)), RuleCondition(concerns: [.disability])])
+        let reads = ConditionReads(condition)
+        var rng = SeededGenerator(seed: 8)
+        var keys: [Bool: Set<UInt64>] = [:]
+        var texts: [Bool: Set<String>] = [:]
+        let engine = SteeringEngine(table: ShippedConfiguration.configuration.table)
+        for index in 0..<3000 {
+            let spec = RequestGenerator.request(index, using: &rng)
+            let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+            guard request.client.ageYears == nil, !request.need.has(.disability) else { continue }
+            let features = RequestFeatures(request)
+            let key = try #require(features.key(reading: reads))
+            keys[features.hasSchool, default: []].insert(key)
+            texts[features.hasSchool, default: []].insert(engine.evaluate(condition, request).1)
+        }
+        // Both kinds occur, they are told different texts, and so they must have different keys.
+        #expect(texts[true] != nil && texts[false] != nil)
+        #expect(texts[true]!.isDisjoint(with: texts[false]!))
+        #expect(keys[true]!.isDisjoint(with: keys[false]!))
+    }
 }

@@ -145,9 +145,12 @@ struct RequestFeatures {
         key |= UInt64(self.concerns & reads.concerns) << 7
         if reads.age {
             // 1 for an unknown age, 2 + the age otherwise.
-            guard let age = self.age else { return key | 1 << 23 }
-            guard age >= 0, age < 1000 else { return nil }
-            key |= UInt64(age + 2) << 23
+            if let age = self.age {
+                guard age >= 0, age < 1000 else { return nil }
+                key |= UInt64(age + 2) << 23
+            } else {
+                key |= 1 << 23
+            }
         }
         if reads.school { key |= UInt64(self.hasSchool ? 1 : 2) << 33 }
         return key
