@@ -358,6 +358,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     /// Frees the batches the worker has finished with (on the loop's thread, where they were allocated).
     private func freeRetired() {
+        // The empty list swapped in is allocated here too, so the worker's appends do not allocate on its side.
         var finished: [[DecidedRecord]] = []
         finished.reserveCapacity(8)
         self.retired.withLockedValue { swap(&$0, &finished) }

@@ -23,14 +23,10 @@ final class ConditionReasons: Sendable {
         var teamId: String?
     }
 
-    private struct Texts {
-        var failures: [UInt64: String] = [:]
-        var matches: [MatchKey: String] = [:]
-    }
-
     /// What each rule's condition reads, by list (owner, consultation, consultation request rules).
     private let reads: [Decision.TraceKind: [ConditionReads]]
-    private let texts = Mutex(Texts())
+    private let failures = Mutex<[UInt64: String]>([:])
+    private let matches = Mutex<[MatchKey: String]>([:])
 
     init(rules: RulesConfiguration) {
         self.reads = [
@@ -46,28 +42,31 @@ final class ConditionReasons: Sendable {
             let narrowed = features.key(reading: reads[rule.index])
         else { return make() }
         let key = narrowed << 10 | UInt64(rule.index) << 2 | UInt64(Self.listNumber(rule.list))
-        if let text = self.texts.withLock({ $0.failures[key] }) { return text }
-        let text = make()
-        self.texts.withLock { texts in
-            if texts.failures.count < Self.capacity { texts.failures[key] = text }
-        }
-        return text
+        return Self.remembered(key, in: self.failures, make: make)
     }
 
     /// What a matched rule says: its reason, the unit type and (for consultations) the team.
     func match(_ rule: RuleKey, unitType: UnitType, teamId: String?, make: () -> String) -> String {
-        let key = MatchKey(rule: rule, unitType: unitType, teamId: teamId)
-        if let text = self.texts.withLock({ $0.matches[key] }) { return text }
+        Self.remembered(MatchKey(rule: rule, unitType: unitType, teamId: teamId), in: self.matches, make: make)
+    }
+
+    /// The text remembered under `key`, or the one `make` builds (remembered while there is room).
+    private static func remembered<Key: Hashable & Sendable>(
+        _ key: Key,
+        in texts: borrowing Mutex<[Key: String]>,
+        make: () -> String
+    ) -> String {
+        if let text = texts.withLock({ $0[key] }) { return text }
         let text = make()
-        self.texts.withLock { texts in
-            if texts.matches.count < Self.capacity { texts.matches[key] = text }
+        texts.withLock { texts in
+            if texts.count < Self.capacity { texts[key] = text }
         }
         return text
     }
 
     /// How many failure texts are remembered (for tests: the keys must stay narrow for the memo to serve).
     var rememberedFailures: Int {
-        self.texts.withLock { $0.failures.count }
+        self.failures.withLock { $0.count }
     }
 
     private static func listNumber(_ list: Decision.TraceKind) -> Int {

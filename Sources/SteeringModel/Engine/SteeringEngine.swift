@@ -37,10 +37,12 @@ public struct SteeringEngine: Sendable {
         trace: inout [Decision.TraceEntry]
     ) -> Decision {
         // Validated at load: the last owner rule has an empty condition and a unit type.
-        let rule = self.firstMatch(self.table.rules.ownerRules, kind: .owner, request, trace: &trace)!
+        let features = RequestFeatures(request)
+        let rule = self.firstMatch(
+            self.table.rules.ownerRules, kind: .owner, request, features: features, trace: &trace)!
         let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, trace: &trace)
         let consultations = self.collectConsultations(
-            request, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
+            request, features: features, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
         return Decision(
             requestId: request.id,
             type: request.type,
@@ -57,6 +59,7 @@ public struct SteeringEngine: Sendable {
 
     private func collectConsultations(
         _ request: ReferralRequest,
+        features: RequestFeatures,
         owner: Decision.Owner,
         region: RoutingTable.Region,
         loads: [String: Int],
@@ -64,15 +67,13 @@ public struct SteeringEngine: Sendable {
     ) -> [Decision.Consultation] {
         var consultations: [Decision.Consultation] = []
         let rules = self.table.rules.consultationRules
-        let features = RequestFeatures(request)
         for index in rules.indices {
-            let key = ConditionReasons.RuleKey(list: .consultation, index: index)
-            guard self.holds(rules[index].when, request) else {
-                let why = self.reasons.failure(key, features) { self.evaluate(rules[index].when, request).1 }
+            if let why = self.unmet(rules, index, kind: .consultation, request, features) {
                 trace.append(.init(kind: .consultation, ruleId: rules[index].id, matched: false, reason: why))
                 continue
             }
             let rule = rules[index]
+            let key = ConditionReasons.RuleKey(list: .consultation, index: index)
             guard let target = Self.target(of: rule, age: request.client.ageYears) else {
                 trace.append(
                     .init(
@@ -135,7 +136,8 @@ public struct SteeringEngine: Sendable {
                     reason: "the request names unit type \(requested.rawValue)"))
         } else {
             if let match = self.firstMatch(
-                self.table.rules.consultationRequestRules, kind: .consultationRequest, request, trace: &trace)
+                self.table.rules.consultationRequestRules, kind: .consultationRequest, request,
+                features: RequestFeatures(request), trace: &trace)
             {
                 unitType = match.unitType
                 ruleId = match.rule.id
@@ -175,17 +177,16 @@ public struct SteeringEngine: Sendable {
         _ rules: [Rule],
         kind: Decision.TraceKind,
         _ request: ReferralRequest,
+        features: RequestFeatures,
         trace: inout [Decision.TraceEntry]
     ) -> (rule: Rule, unitType: UnitType, sla: String?)? {
-        let features = RequestFeatures(request)
         for index in rules.indices {
-            let key = ConditionReasons.RuleKey(list: kind, index: index)
-            guard self.holds(rules[index].when, request) else {
-                let why = self.reasons.failure(key, features) { self.evaluate(rules[index].when, request).1 }
+            if let why = self.unmet(rules, index, kind: kind, request, features) {
                 trace.append(.init(kind: kind, ruleId: rules[index].id, matched: false, reason: why))
                 continue
             }
             let rule = rules[index]
+            let key = ConditionReasons.RuleKey(list: kind, index: index)
             guard let target = Self.target(of: rule, age: request.client.ageYears) else {
                 trace.append(
                     .init(
@@ -203,6 +204,21 @@ public struct SteeringEngine: Sendable {
     }
 
     // MARK: Conditions
+
+    /// Why the rule at `index` of its list does not apply to the request (a remembered text), or `nil` when its
+    /// condition holds.
+    private func unmet(
+        _ rules: [Rule],
+        _ index: Int,
+        kind: Decision.TraceKind,
+        _ request: ReferralRequest,
+        _ features: RequestFeatures
+    ) -> String? {
+        guard !self.holds(rules[index].when, request) else { return nil }
+        return self.reasons.failure(.init(list: kind, index: index), features) {
+            self.evaluate(rules[index].when, request).1
+        }
+    }
 
     /// Whether a condition holds: ``evaluate(_:_:)`` without building its reason.
     func holds(_ condition: RuleCondition, _ request: ReferralRequest) -> Bool {
