@@ -201,7 +201,7 @@ struct RebalanceAndErrorTests {
         let cluster = try #require(harness.cluster)
         // Retriable produce errors (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_FOR_PARTITION) and commit
         // errors (COORDINATOR_NOT_AVAILABLE, REQUEST_TIMED_OUT).
-        cluster.pushRequestErrors(apiKey: 0, errors: Array(repeating: 19, count: 10) + Array(repeating: 7, count: 5) + Array(repeating: 6, count: 5))
+        try harness.injectProduceErrors(Array(repeating: 19, count: 10) + Array(repeating: 7, count: 5) + Array(repeating: 6, count: 5))
         cluster.pushRequestErrors(apiKey: 8, errors: Array(repeating: 15, count: 5) + Array(repeating: 7, count: 3))
         let running = try harness.start()
         #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
@@ -219,7 +219,7 @@ struct RebalanceAndErrorTests {
         expected.add(records)
         try harness.produce(records)
         // OUT_OF_ORDER_SEQUENCE_NUMBER is fatal for an idempotent producer (one, so the restart meets none).
-        try #require(harness.cluster).pushRequestErrors(apiKey: 0, errors: [45])
+        try harness.injectProduceErrors([45])
         let first = try harness.start()
         _ = await Harness.waitUntil(seconds: 30) { harness.outputsComplete(expected) }
         let error = await first.stop()

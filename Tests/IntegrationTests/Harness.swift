@@ -42,6 +42,19 @@ final class Harness: @unchecked Sendable {
         try cluster.createTopic(t.status, partitions: statusPartitions ?? partitions)
     }
 
+    /// Makes the cluster's next produce requests fail with these error codes, and limits the router's producer to one
+    /// request in flight per connection so that the mock reports what a real broker would.
+    ///
+    /// The mock checks producer sequence numbers only for transactional producers. Where a real broker rejects the
+    /// request that follows a failed one (`OUT_OF_ORDER_SEQUENCE_NUMBER`), the mock stores it; librdkafka then takes
+    /// the failed request's records for persisted and reports them delivered, although the mock never stored them
+    /// (`tools/mock-limits/implicit-ack.c` shows it with librdkafka alone). With one request in flight no request
+    /// follows a failed one before its retry. Call before `start()`.
+    func injectProduceErrors(_ errors: [Int32]) throws {
+        self.settings.kafka.properties["max.in.flight.requests.per.connection"] = "1"
+        try #require(self.cluster).pushRequestErrors(apiKey: 0, errors: errors)
+    }
+
     /// A harness for a broker hosted by another process, whose topics exist already.
     init(external bootstrap: String, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         self.logger = logger
