@@ -70,19 +70,9 @@ public struct CalendarConfiguration: Sendable, Hashable, Codable {
         if let calendar = bySchool, calendar.covers(date) { return .school(calendar) }
         if let calendar = byMunicipality, calendar.covers(date) { return .school(calendar) }
         if let calendar = bySchool ?? byMunicipality {
-            return .fallback(
-                to: national,
-                reason: "school calendar \(calendar.id) has no school year containing \(date)"
-            )
+            return .fallback(to: national, because: .noSchoolYear(calendarId: calendar.id, date: date))
         }
-        var subject = "an unknown school"
-        switch (schoolId, municipality) {
-        case (let school?, let code?): subject = "school " + school + " or municipality " + code
-        case (let school?, nil): subject = "school " + school
-        case (nil, let code?): subject = "municipality " + code
-        case (nil, nil): break
-        }
-        return .fallback(to: national, reason: "no school calendar configured for " + subject)
+        return .fallback(to: national, because: .notConfigured(schoolId: schoolId, municipality: municipality))
     }
 
     private func validate() throws(DeadlinesConfigurationError) {

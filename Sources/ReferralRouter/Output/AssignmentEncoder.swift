@@ -26,23 +26,43 @@ public struct PlannedMilestone: Sendable, Hashable {
 /// decision, so a re-published record is byte-identical to the first.
 public enum AssignmentEncoder {
     /// The deterministic decision id of a request under a configuration version.
+    ///
+    /// `dec-` and the first 24 hex digits of SHA-256 over `decision`, NUL, the request id, NUL, the version. Hashed
+    /// piece by piece and written into one string, since it runs for every decision.
     public static func decisionId(requestId: String, version: String) -> String {
-        let digest = SHA256.hex(Array("decision\u{0}\(requestId)\u{0}\(version)".utf8))
-        return "dec-" + digest.prefix(24)
+        var hasher = SHA256()
+        hasher.update("decision".utf8)
+        hasher.update(Self.separator)
+        hasher.update(requestId.utf8)
+        hasher.update(Self.separator)
+        hasher.update(version.utf8)
+        let digest = hasher.finalize()
+        return String(unsafeUninitializedCapacity: 28) { text in
+            for (index, byte) in "dec-".utf8.enumerated() { text[index] = byte }
+            for index in 0..<12 {
+                text[4 + index * 2] = Self.hexDigits[Int(digest[index] >> 4)]
+                text[5 + index * 2] = Self.hexDigits[Int(digest[index] & 0x0F)]
+            }
+            return 28
+        }
     }
+
+    private static let separator: [UInt8] = [0]
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func assignment(
         _ decision: Decision,
         request: ReferralRequest,
         decidedAt: Date,
         slaPolicy: String?,
-        milestones: [PlannedMilestone]
+        milestones: [PlannedMilestone],
+        decidedAtText: String? = nil
     ) -> [UInt8] {
         var json = JSONWriter(capacity: 1024 + decision.trace.count * 96)
         json.beginObject()
         json.field("referralId", decision.requestId)
         json.field("decisionId", Self.decisionId(requestId: decision.requestId, version: decision.steeringModelVersion))
-        json.field("decidedAt", RFC3339.format(decidedAt))
+        json.field("decidedAt", decidedAtText ?? RFC3339.format(decidedAt))
         json.field("type", decision.type.rawValue)
         json.key("owner")
         Self.writeOwner(decision.owner, into: &json)
@@ -107,13 +127,14 @@ public enum AssignmentEncoder {
         _ consultation: Decision.Consultation,
         decision: Decision,
         request: ReferralRequest,
-        decidedAt: Date
+        decidedAt: Date,
+        decidedAtText: String? = nil
     ) -> [UInt8] {
         var json = JSONWriter(capacity: 512)
         json.beginObject()
         json.field("referralId", decision.requestId)
         json.field("consultationId", "\(decision.requestId)/\(consultation.teamId)")
-        json.field("decidedAt", RFC3339.format(decidedAt))
+        json.field("decidedAt", decidedAtText ?? RFC3339.format(decidedAt))
         json.field("requestType", decision.type.rawValue)
         json.field("unitId", consultation.teamId)
         json.field("unitType", consultation.unitType.rawValue)

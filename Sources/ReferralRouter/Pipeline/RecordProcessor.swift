@@ -233,7 +233,8 @@ final class RecordProcessor: @unchecked Sendable {
             // What every output of this decision shares is built once: the time, the subject, the trace.
             let stamp = self.stamp(now, subject: request.id, traceparent: trace)
             let assignment = AssignmentEncoder.assignment(
-                decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones)
+                decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones,
+                decidedAtText: stamp.timeText)
             let assignmentId = request.id + "/assignment"
             outputs.append(
                 OutputRecord(
@@ -245,7 +246,8 @@ final class RecordProcessor: @unchecked Sendable {
                 outputs.append(
                     OutputRecord(
                         id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
-                        value: AssignmentEncoder.consultation(consultation, decision: decision, request: request, decidedAt: now),
+                        value: AssignmentEncoder.consultation(
+                            consultation, decision: decision, request: request, decidedAt: now, decidedAtText: stamp.timeText),
                         headers: self.cloudEvent(
                             id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
             }

@@ -1,0 +1,66 @@
+import Foundation
+import KafkaIO
+import SteeringModel
+import Testing
+
+@testable import ReferralRouter
+
+/// The assignment encoder's shortcuts against their definitions.
+@Suite("Assignment encoder")
+struct AssignmentEncoderTests {
+    /// The id as defined: `dec-` and the first 24 hex digits of SHA-256 over one joined string.
+    static func definedDecisionId(requestId: String, version: String) -> String {
+        "dec-" + SHA256.hex(Array("decision\u{0}\(requestId)\u{0}\(version)".utf8)).prefix(24)
+    }
+
+    @Test func decisionIdsAreTheDefinedDigest() {
+        var generator = SeededGenerator(seed: 11)
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789-_/.äöÅ€")
+        // Lengths around the hash's 64-byte blocks and its 56-byte padding boundary.
+        for length in [0, 1, 15, 16, 40, 46, 47, 48, 55, 56, 63, 64, 65, 119, 120, 200] {
+            for _ in 0..<8 {
+                let id = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+                for version in ["", "v1", "2026-12-01.1+\(length)", "sha256:" + String(repeating: "f", count: 64)] {
+                    let expected = Self.definedDecisionId(requestId: id, version: version)
+                    #expect(AssignmentEncoder.decisionId(requestId: id, version: version) == expected, "\(id) \(version)")
+                }
+            }
+        }
+        // A bridged (non-native) string takes the hasher's copying path.
+        let bridged = NSString(string: "bridged-referral-id") as String
+        #expect(AssignmentEncoder.decisionId(requestId: bridged, version: "v1") == Self.definedDecisionId(requestId: bridged, version: "v1"))
+    }
+
+    /// The processor hands the encoder the decision time as the text it already made for the `ce_time` header; the
+    /// payloads must still carry the decision time in UTC, and the decision id as defined.
+    @Test func theProcessorsAssignmentsAndConsultationsCarryTheDecisionTimeAndId() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let now = Date(timeIntervalSince1970: 1_764_590_400.5)
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { now })
+        var traffic = SyntheticTraffic(seed: 5, prefix: "encoder", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        var counts: [String: Int] = [:]
+        for offset in 0..<300 {
+            let input = traffic.next()
+            let record = KafkaRecord(topic: topics.requests, partition: 0, offset: Int64(offset), key: input.key, value: input.value)
+            for output in processor.process(record).materialize()
+            where output.topic == topics.assignments || output.topic == topics.consultations {
+                counts[output.topic, default: 0] += 1
+                guard case .success(.object(let payload)) = JSONParser.parse(output.value),
+                    case .string(let decidedAt)? = payload["decidedAt"], case .string(let referralId)? = payload["referralId"]
+                else {
+                    Issue.record("unreadable \(output.topic) payload")
+                    continue
+                }
+                #expect(decidedAt == "2025-12-01T12:00:00.500Z")
+                #expect(output.headers.first { $0.key == "ce_time" }?.stringValue == decidedAt)
+                if output.topic == topics.assignments {
+                    #expect(payload["decisionId"] == .string(Self.definedDecisionId(requestId: referralId, version: configuration.version)))
+                }
+            }
+        }
+        #expect(counts[topics.assignments] == 300)
+        #expect(counts[topics.consultations, default: 0] > 0)
+    }
+}
