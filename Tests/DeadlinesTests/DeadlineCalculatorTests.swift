@@ -123,4 +123,34 @@ import Testing
             }
         }
     }
+
+    /// The bytes written into a buffer (for JSON writers) are the formatted text, on the fixed-width path and the
+    /// slow one (years outside 0…9999), in Helsinki and in UTC.
+    @Test func writtenBytesAreTheFormattedText() {
+        var generator = SplitMix(seed: 2026)
+        var instants: [Int64] = [0, -1, 1_743_296_399_999, 1_743_296_400_000, 253_402_300_799_999, 253_402_300_800_000, -62_167_219_200_001]
+        for _ in 0..<2000 { instants.append(Int64.random(in: -70_000_000_000_000...260_000_000_000_000, using: &generator)) }
+        for milliseconds in instants {
+            for zone in [TimeZone.helsinki, TimeZone(identifier: "UTC")!] {
+                let text = LocalRFC3339.format(epochMilliseconds: milliseconds, in: zone)
+                let written = [UInt8](unsafeUninitializedCapacity: LocalRFC3339.maximumLength) { buffer, count in
+                    count = LocalRFC3339.write(epochMilliseconds: milliseconds, in: zone, into: buffer)
+                }
+                #expect(written == Array(text.utf8), "\(milliseconds) \(zone.identifier)")
+            }
+        }
+    }
+}
+
+/// A seeded generator (SplitMix64), so that a failing instant can be found again.
+private struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { self.state = seed }
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

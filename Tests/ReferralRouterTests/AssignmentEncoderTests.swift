@@ -1,3 +1,4 @@
+import Deadlines
 import Foundation
 import KafkaIO
 import SteeringModel
@@ -62,5 +63,25 @@ struct AssignmentEncoderTests {
         }
         #expect(counts[topics.assignments] == 300)
         #expect(counts[topics.consultations, default: 0] > 0)
+    }
+
+    /// A field written straight into the JSON (the SLA events' times) is the same as the field of the string.
+    @Test func aTimeWrittenIntoTheRecordIsTheTimeAsAField() {
+        for milliseconds: Int64 in [0, 1_743_296_399_999, 1_743_296_400_000, 1_761_440_400_000, 253_402_300_800_000] {
+            let instant = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            var written = JSONWriter()
+            written.beginObject()
+            written.field("referralId", "r-1")
+            written.field("dueAt", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(instant, into: $0) }
+            written.field("teamId", "t")
+            written.endObject()
+            var formatted = JSONWriter()
+            formatted.beginObject()
+            formatted.field("referralId", "r-1")
+            formatted.field("dueAt", LocalRFC3339.format(instant))
+            formatted.field("teamId", "t")
+            formatted.endObject()
+            #expect(written.bytes == formatted.bytes, "\(written.string)")
+        }
     }
 }

@@ -594,8 +594,9 @@ final class RecordProcessor: @unchecked Sendable {
         json.field("policy", event.policyId)
         json.field("milestone", event.milestone)
         json.field("event", event.kind.rawValue)
-        json.field("dueAt", LocalRFC3339.format(event.dueAt))
-        json.field("at", LocalRFC3339.format(event.at))
+        // Written straight into the record: these two run for every SLA event.
+        json.field("dueAt", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(event.dueAt, into: $0) }
+        json.field("at", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(event.at, into: $0) }
         json.field("teamId", event.teamId)
         if let threshold = event.threshold {
             json.key("threshold")

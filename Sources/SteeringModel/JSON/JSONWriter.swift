@@ -154,6 +154,22 @@ public struct JSONWriter: Sendable {
         self.value(value)
     }
 
+    /// A string field whose text `write` puts into a buffer of `capacity` bytes, returning how many it wrote: for
+    /// values such as timestamps that need no `String` of their own. The bytes must need no escaping (ASCII
+    /// letters, digits and punctuation other than `"` and `\`).
+    public mutating func field(_ key: StaticString, ascii capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+        self.key(key)
+        self.beforeValue()
+        self.bytes.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            let count = min(write(buffer), capacity)
+            let written = UnsafeBufferPointer(rebasing: buffer[..<count])
+            assert(!written.contains { $0 < 0x20 || $0 >= 0x80 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            self.bytes.append(contentsOf: written)
+        }
+        self.bytes.append(UInt8(ascii: "\""))
+    }
+
     public mutating func field(_ key: StaticString, _ value: Int) {
         self.key(key)
         self.value(value)
