@@ -251,8 +251,12 @@ final class RecordProcessor: @unchecked Sendable {
                         headers: self.cloudEvent(
                             id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
             }
-            outputs += events.map { self.slaRecord($0, stamp: stamp) }
-            outputs.append(self.stateRecord(request.id, state, partition: partition, offset: offset, now: now, nowText: stamp.timeText))
+            for event in events {
+                outputs.append(self.slaRecord(event, stamp: stamp, key: key))
+            }
+            outputs.append(
+                self.stateRecord(
+                    request.id, state, partition: partition, offset: offset, now: now, nowText: stamp.timeText, key: key))
             return outputs
         }
         return Result(outputs: [], outcome: .routed(consultations: decision.consultations.count), deferred: encode)
@@ -337,7 +341,8 @@ final class RecordProcessor: @unchecked Sendable {
     // MARK: State
 
     private func stateRecord(
-        _ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date, nowText: String? = nil
+        _ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date, nowText: String? = nil,
+        key: [UInt8]? = nil
     ) -> OutputRecord {
         var json = JSONWriter(capacity: 192)
         json.beginObject()
@@ -356,9 +361,12 @@ final class RecordProcessor: @unchecked Sendable {
         json.field("inputOffset", entry.inputOffset.map { Int($0) })
         json.endObject()
         return OutputRecord(
-            id: nil, topic: self.topics.state, partition: partition, key: Array(id.utf8), value: json.bytes,
-            headers: [KafkaHeader(key: "content-type", string: "application/json")])
+            id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.bytes,
+            headers: Self.stateHeaders)
     }
+
+    /// A state record's headers, the same on every one (shared, not copied: a state record has no output id).
+    private static let stateHeaders = [contentTypeHeader]
 
     /// The state-topic key of an input partition's checkpoint.
     static func checkpointKey(_ input: KafkaPartition) -> String {
@@ -586,7 +594,8 @@ final class RecordProcessor: @unchecked Sendable {
         self.timerTotals
     }
 
-    private func slaRecord(_ event: SLAEvent, stamp: EventStamp) -> OutputRecord {
+    /// - Parameter key: the referral id's bytes, when the caller has them already.
+    private func slaRecord(_ event: SLAEvent, stamp: EventStamp, key: [UInt8]? = nil) -> OutputRecord {
         var json = JSONWriter(capacity: 320)
         json.beginObject()
         json.field("referralId", event.referralId)
@@ -611,7 +620,7 @@ final class RecordProcessor: @unchecked Sendable {
         if let threshold = event.threshold { id += "/\(threshold)" }
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
-            id: id, topic: self.topics.sla, partition: nil, key: Array(event.referralId.utf8), value: json.bytes,
+            id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.bytes,
             headers: self.cloudEvent(
                 id: id, type: Self.slaTypes[event.kind] ?? KafkaHeader(key: "ce_type", string: "fi.referral.sla.\(event.kind.rawValue).v1"),
                 schema: Self.slaSchema, stamp: stamp))

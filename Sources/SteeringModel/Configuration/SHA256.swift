@@ -1,7 +1,7 @@
 /// SHA-256 (FIPS 180-4), for content hashes of the configuration and the decision ids.
 ///
 /// The pure modules import no crypto library. It runs once per decision (the decision id), so a block is
-/// compressed from the input or a stack buffer, with no allocation but the digest's.
+/// compressed from the input, the inline pending block or a stack buffer, with no allocation but the digest's.
 public struct SHA256: Sendable {
     private static let k: [UInt32] = [
         0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -22,8 +22,9 @@ public struct SHA256: Sendable {
     private var h5: UInt32 = 0x9b05_688c
     private var h6: UInt32 = 0x1f83_d9ab
     private var h7: UInt32 = 0x5be0_cd19
-    /// The bytes of an incomplete block (fewer than 64).
-    private var pending: [UInt8] = []
+    /// The bytes of an incomplete block: the first `pendingCount` of these 64, kept inline (no allocation).
+    private var pending = SIMD64<UInt8>()
+    private var pendingCount = 0
     private var length: UInt64 = 0
 
     public init() {}
@@ -39,13 +40,16 @@ public struct SHA256: Sendable {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return }
         self.length &+= UInt64(buffer.count)
         var offset = 0
-        if !self.pending.isEmpty {
-            let take = min(64 - self.pending.count, buffer.count)
-            self.pending.append(contentsOf: UnsafeBufferPointer(start: base, count: take))
+        if self.pendingCount > 0 {
+            let (filled, take) = (self.pendingCount, min(64 - self.pendingCount, buffer.count))
+            withUnsafeMutableBytes(of: &self.pending) { block in
+                block.baseAddress!.advanced(by: filled).copyMemory(from: base, byteCount: take)
+            }
+            self.pendingCount = filled + take
             offset = take
-            guard self.pending.count == 64 else { return }
-            self.pending.withUnsafeBufferPointer { self.compress($0.baseAddress!) }
-            self.pending.removeAll(keepingCapacity: true)
+            guard self.pendingCount == 64 else { return }
+            self.compressPending()
+            self.pendingCount = 0
         }
         // Whole blocks straight from the input.
         while buffer.count - offset >= 64 {
@@ -53,16 +57,29 @@ public struct SHA256: Sendable {
             offset += 64
         }
         if offset < buffer.count {
-            self.pending.append(contentsOf: UnsafeBufferPointer(start: base + offset, count: buffer.count - offset))
+            let rest = buffer.count - offset
+            withUnsafeMutableBytes(of: &self.pending) { block in
+                block.baseAddress!.copyMemory(from: base + offset, byteCount: rest)
+            }
+            self.pendingCount = rest
         }
+    }
+
+    /// Compresses the pending block (a copy of it, so that `compress` may change the state meanwhile).
+    private mutating func compressPending() {
+        var block = self.pending
+        withUnsafeBytes(of: &block) { self.compress($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
     }
 
     public mutating func finalize() -> [UInt8] {
         let bitLength = self.length &* 8
         // The padding: 0x80, zeros up to 56 mod 64, the length in bits (big-endian); one or two blocks.
+        var pending = self.pending
+        let count = self.pendingCount
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
-            let count = self.pending.count
-            for index in 0..<count { tail[index] = self.pending[index] }
+            withUnsafeBytes(of: &pending) { block in
+                for index in 0..<count { tail[index] = block[index] }
+            }
             tail[count] = 0x80
             let total = count + 1 <= 56 ? 64 : 128
             for index in (count + 1)..<(total - 8) { tail[index] = 0 }
@@ -73,7 +90,7 @@ public struct SHA256: Sendable {
             self.compress(base)
             if total == 128 { self.compress(base + 64) }
         }
-        self.pending.removeAll()
+        self.pendingCount = 0
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in [self.h0, self.h1, self.h2, self.h3, self.h4, self.h5, self.h6, self.h7] {
