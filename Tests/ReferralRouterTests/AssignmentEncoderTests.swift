@@ -32,8 +32,9 @@ struct AssignmentEncoderTests {
         #expect(AssignmentEncoder.decisionId(requestId: bridged, version: "v1") == Self.definedDecisionId(requestId: bridged, version: "v1"))
     }
 
-    /// The processor hands the encoder the decision time as the text it already made for the `ce_time` header; the
-    /// payloads must still carry the decision time in UTC, and the decision id as defined.
+    /// The processor hands the encoder the decision time as the text it already made for the `ce_time` header, and
+    /// the record key's bytes to the `ce_subject` header; the payloads must still carry the decision time in UTC and
+    /// the decision id as defined, the headers the referral.
     @Test func theProcessorsAssignmentsAndConsultationsCarryTheDecisionTimeAndId() throws {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let topics = RouterSettings.Topics()
@@ -45,17 +46,24 @@ struct AssignmentEncoderTests {
         for offset in 0..<300 {
             let input = traffic.next()
             let record = KafkaRecord(topic: topics.requests, partition: 0, offset: Int64(offset), key: input.key, value: input.value)
-            for output in processor.process(record).materialize()
-            where output.topic == topics.assignments || output.topic == topics.consultations {
+            for output in processor.process(record).materialize() {
                 counts[output.topic, default: 0] += 1
                 guard case .success(.object(let payload)) = JSONParser.parse(output.value),
-                    case .string(let decidedAt)? = payload["decidedAt"], case .string(let referralId)? = payload["referralId"]
+                    case .string(let referralId)? = payload["referralId"]
                 else {
                     Issue.record("unreadable \(output.topic) payload")
                     continue
                 }
+                // Every output of a decision is keyed by its referral (the SLA and state records share the bytes).
+                #expect(output.key == Array(referralId.utf8), "\(output.topic)")
+                guard output.topic == topics.assignments || output.topic == topics.consultations else { continue }
+                guard case .string(let decidedAt)? = payload["decidedAt"] else {
+                    Issue.record("no decidedAt in \(output.topic)")
+                    continue
+                }
                 #expect(decidedAt == "2025-12-01T12:00:00.500Z")
                 #expect(output.headers.first { $0.key == "ce_time" }?.stringValue == decidedAt)
+                #expect(output.headers.first { $0.key == "ce_subject" }?.stringValue == referralId)
                 if output.topic == topics.assignments {
                     #expect(payload["decisionId"] == .string(Self.definedDecisionId(requestId: referralId, version: configuration.version)))
                 }
@@ -63,6 +71,8 @@ struct AssignmentEncoderTests {
         }
         #expect(counts[topics.assignments] == 300)
         #expect(counts[topics.consultations, default: 0] > 0)
+        #expect(counts[topics.sla, default: 0] > 0)
+        #expect(counts[topics.state] == 300)
     }
 
     /// A field written straight into the JSON (the SLA events' times) is the same as the field of the string.

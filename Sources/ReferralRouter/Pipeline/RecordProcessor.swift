@@ -231,7 +231,7 @@ final class RecordProcessor: @unchecked Sendable {
             var outputs: [OutputRecord] = []
             outputs.reserveCapacity(3 + decision.consultations.count + events.count)
             // What every output of this decision shares is built once: the time, the subject, the trace.
-            let stamp = self.stamp(now, subject: request.id, traceparent: trace)
+            let stamp = self.stamp(now, subject: request.id, subjectBytes: key, traceparent: trace)
             let assignment = AssignmentEncoder.assignment(
                 decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones,
                 decidedAtText: stamp.timeText)
@@ -636,11 +636,13 @@ final class RecordProcessor: @unchecked Sendable {
         var traceparent: KafkaHeader?
     }
 
-    func stamp(_ time: Date, subject: String?, traceparent: KafkaHeader?) -> EventStamp {
+    /// - Parameter subjectBytes: the subject's UTF-8 bytes, when the caller has them already (a record key).
+    func stamp(_ time: Date, subject: String?, subjectBytes: [UInt8]? = nil, traceparent: KafkaHeader?) -> EventStamp {
         let text = RFC3339.format(time)
         return EventStamp(
             timeText: text, time: KafkaHeader(key: "ce_time", string: text),
-            subject: subject.map { KafkaHeader(key: "ce_subject", string: $0) }, traceparent: traceparent)
+            subject: subject.map { KafkaHeader(key: "ce_subject", value: subjectBytes ?? Array($0.utf8)) },
+            traceparent: traceparent)
     }
 
     /// The CloudEvents (Kafka binary mode) headers of a record; only `ce_id` is new bytes, the rest is shared.
