@@ -42,8 +42,10 @@ final class Harness: @unchecked Sendable {
         try cluster.createTopic(t.status, partitions: statusPartitions ?? partitions)
     }
 
-    /// Makes the cluster's next produce requests fail with these error codes, and limits the router's producer to one
-    /// request in flight per connection so that the mock reports what a real broker would.
+    /// Makes the cluster's next produce requests fail with these error codes, and limits the router's clients to one
+    /// request in flight per connection (the producer and the consumer share `kafka.properties`) so that the mock
+    /// reports what a real broker would. Produce errors with five requests in flight, the production setting, can
+    /// therefore be tried only against a real cluster.
     ///
     /// The mock checks producer sequence numbers only for transactional producers. Where a real broker rejects the
     /// request that follows a failed one (`OUT_OF_ORDER_SEQUENCE_NUMBER`), the mock stores it; librdkafka then takes

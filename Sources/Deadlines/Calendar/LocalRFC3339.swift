@@ -34,6 +34,7 @@ public enum LocalRFC3339 {
     ///
     /// - Returns: the number of bytes written, the same bytes ``format(epochMilliseconds:in:)`` returns.
     public static func write(epochMilliseconds: Int64, in timeZone: TimeZone = .helsinki, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buffer.count >= Self.maximumLength, "LocalRFC3339.write needs a buffer of maximumLength bytes")
         let parts = Self.parts(epochMilliseconds: epochMilliseconds, in: timeZone)
         guard parts.isFast else {
             let text = Self.slowFormat(date: parts.date, millisecondsOfDay: parts.millisecondsOfDay, offset: parts.offset)
