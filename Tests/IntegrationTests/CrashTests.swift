@@ -224,6 +224,9 @@ struct RebalanceAndErrorTests {
         _ = await Harness.waitUntil(seconds: 30) { harness.outputsComplete(expected) }
         let error = await first.stop()
         print("fatal-error test: first instance ended with \(error.map { "\($0)" } ?? "no error (the client recovered)")")
+        // The first instance must have stopped on the error (a delivery failure or the producer's fatal state), or
+        // this test would not show what a restart after one recovers.
+        #expect(error != nil, "the injected OUT_OF_ORDER_SEQUENCE_NUMBER did not stop the first instance")
         let second = try harness.start()
         #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
         #expect(await second.stop() == nil)
