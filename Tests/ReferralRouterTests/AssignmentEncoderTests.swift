@@ -97,4 +97,17 @@ struct AssignmentEncoderTests {
             #expect(written.bytes == formatted.bytes, "\(written.string)")
         }
     }
+
+    /// The state record's request hash is written as `String(_:radix: 16)` writes it.
+    @Test func theStateRecordsHashIsWrittenAsItsHexString() {
+        var generator = SeededGenerator(seed: 16)
+        var values: [UInt64] = [0, 1, 9, 10, 15, 16, 255, 256, 0xFFFF_FFFF, 0x1_0000_0000, .max, .max >> 4, 1 << 63]
+        for _ in 0..<2000 { values.append(generator.next() >> (generator.next() % 64)) }
+        for value in values {
+            let written = [UInt8](unsafeUninitializedCapacity: 16) { buffer, count in
+                count = RecordProcessor.writeHex(value, into: buffer)
+            }
+            #expect(String(decoding: written, as: UTF8.self) == String(value, radix: 16), "\(value)")
+        }
+    }
 }

@@ -127,9 +127,11 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         deadlines.reserveCapacity(timers.count)
         for index in timers.indices where timers[index].startsOn == nil {
             let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
-            deadlines.append(self.milestoneDeadline(timers[index], deadline))
+            // The timer's id is made once for its deadline and its `started` event.
+            let timerId = MilestoneTimer.timerId(referralId: self.referralId, milestone: timers[index].milestone)
+            deadlines.append(self.milestoneDeadline(timers[index], deadline, timerId: timerId))
             events.append(
-                self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at)
+                self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at, timerId: timerId)
             )
         }
         self.policyId = policy.id
@@ -274,9 +276,9 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         return deadline
     }
 
-    private func milestoneDeadline(_ timer: MilestoneTimer, _ deadline: Deadline) -> MilestoneDeadline {
+    private func milestoneDeadline(_ timer: MilestoneTimer, _ deadline: Deadline, timerId: String? = nil) -> MilestoneDeadline {
         MilestoneDeadline(
-            timerId: MilestoneTimer.timerId(referralId: self.referralId, milestone: timer.milestone),
+            timerId: timerId ?? MilestoneTimer.timerId(referralId: self.referralId, milestone: timer.milestone),
             milestone: timer.milestone,
             deadline: deadline
         )
@@ -290,10 +292,12 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         at: Date,
         threshold: Double? = nil,
         lateBy: TimeInterval? = nil,
-        status: ReferralStatus? = nil
+        status: ReferralStatus? = nil,
+        timerId: String? = nil
     ) -> SLAEvent {
         SLAEvent(
             referralId: self.referralId,
+            timerId: timerId ?? MilestoneTimer.timerId(referralId: self.referralId, milestone: timer.milestone),
             policyId: policyId,
             milestone: timer.milestone,
             kind: kind,

@@ -348,7 +348,7 @@ final class RecordProcessor: @unchecked Sendable {
         json.beginObject()
         json.field("v", 1)
         json.field("referralId", id)
-        json.field("requestHash", String(entry.requestHash, radix: 16))
+        json.field("requestHash", ascii: 16) { Self.writeHex(entry.requestHash, into: $0) }
         json.field("ownerTeam", entry.ownerTeam)
         json.field("status", entry.status)
         json.field("municipality", entry.municipality)
@@ -363,6 +363,16 @@ final class RecordProcessor: @unchecked Sendable {
         return OutputRecord(
             id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.bytes,
             headers: Self.stateHeaders)
+    }
+
+    /// `value` in lower-case hex without leading zeros, as `String(value, radix: 16)` writes it (at most 16 bytes).
+    static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let count = max(1, (64 - value.leadingZeroBitCount + 3) / 4)
+        for index in 0..<count {
+            let nibble = Int(truncatingIfNeeded: value >> UInt64((count - 1 - index) * 4)) & 0xF
+            buffer[index] = nibble < 10 ? UInt8(48 + nibble) : UInt8(87 + nibble)
+        }
+        return count
     }
 
     /// A state record's headers, the same on every one (shared, not copied: a state record has no output id).
