@@ -127,12 +127,10 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         deadlines.reserveCapacity(timers.count)
         for index in timers.indices where timers[index].startsOn == nil {
             let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
-            // The timer's id is made once for its deadline and its `started` event.
-            let timerId = MilestoneTimer.timerId(referralId: self.referralId, milestone: timers[index].milestone)
-            deadlines.append(self.milestoneDeadline(timers[index], deadline, timerId: timerId))
-            events.append(
-                self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at, timerId: timerId)
-            )
+            let started = self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at)
+            // The deadline takes the event's timer id (made once).
+            deadlines.append(self.milestoneDeadline(timers[index], deadline, timerId: started.timerId))
+            events.append(started)
         }
         self.policyId = policy.id
         self.teamId = teamId
@@ -292,12 +290,10 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         at: Date,
         threshold: Double? = nil,
         lateBy: TimeInterval? = nil,
-        status: ReferralStatus? = nil,
-        timerId: String? = nil
+        status: ReferralStatus? = nil
     ) -> SLAEvent {
         SLAEvent(
             referralId: self.referralId,
-            timerId: timerId ?? MilestoneTimer.timerId(referralId: self.referralId, milestone: timer.milestone),
             policyId: policyId,
             milestone: timer.milestone,
             kind: kind,

@@ -46,28 +46,8 @@ public struct SLAEvent: Sendable, Hashable, Codable {
         lateBy: TimeInterval? = nil,
         status: ReferralStatus? = nil
     ) {
-        self.init(
-            referralId: referralId, timerId: MilestoneTimer.timerId(referralId: referralId, milestone: milestone),
-            policyId: policyId, milestone: milestone, kind: kind, dueAt: dueAt, at: at, teamId: teamId,
-            threshold: threshold, lateBy: lateBy, status: status)
-    }
-
-    /// With the timer's id made already (it must be `MilestoneTimer.timerId(referralId:milestone:)`).
-    init(
-        referralId: String,
-        timerId: String,
-        policyId: String,
-        milestone: String,
-        kind: Kind,
-        dueAt: Date,
-        at: Date,
-        teamId: String,
-        threshold: Double? = nil,
-        lateBy: TimeInterval? = nil,
-        status: ReferralStatus? = nil
-    ) {
         self.referralId = referralId
-        self.timerId = timerId
+        self.timerId = MilestoneTimer.timerId(referralId: referralId, milestone: milestone)
         self.policyId = policyId
         self.milestone = milestone
         self.kind = kind

@@ -40,15 +40,14 @@ public enum AssignmentEncoder {
         return String(unsafeUninitializedCapacity: 28) { text in
             for (index, byte) in "dec-".utf8.enumerated() { text[index] = byte }
             for index in 0..<12 {
-                text[4 + index * 2] = Self.hexDigits[Int(digest[index] >> 4)]
-                text[5 + index * 2] = Self.hexDigits[Int(digest[index] & 0x0F)]
+                text[4 + index * 2] = SHA256.hexDigits[Int(digest[index] >> 4)]
+                text[5 + index * 2] = SHA256.hexDigits[Int(digest[index] & 0x0F)]
             }
             return 28
         }
     }
 
     private static let separator: [UInt8] = [0]
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func assignment(
         _ decision: Decision,

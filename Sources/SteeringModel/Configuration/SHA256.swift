@@ -102,7 +102,8 @@ public struct SHA256: Sendable {
         return digest
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lower-case hex digits, by value.
+    public static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var hasher = SHA256()
