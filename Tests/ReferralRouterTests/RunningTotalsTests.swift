@@ -142,9 +142,10 @@ struct OutputIdTests {
             KafkaRecord(topic: topics.requests, partition: 0, offset: 6, key: input.key, value: input.value)
         ).materialize()
         for output in routed where output.topic != topics.state {
-            let outputId = output.headers.first { $0.key == "referral-router.output-id" }?.stringValue
+            let outputId = output.headers.first { $0.key == "referral-router.output-id" }?.value
+            #expect(outputId != nil)
             #expect(outputId == output.id)
-            #expect(output.headers.first { $0.key == "ce_id" }?.stringValue == output.id)
+            #expect(output.headers.first { $0.key == "ce_id" }?.value == output.id)
         }
     }
 }

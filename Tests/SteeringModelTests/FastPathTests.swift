@@ -49,8 +49,57 @@ import Testing
         }
     }
 
+    /// The writer grows its buffer as it goes: a document written from a 16-byte start is the same as one written
+    /// into room to spare, `finish()` hands over exactly the bytes `bytes` shows, and the emptied writer starts
+    /// a new document.
+    @Test func aGrowingWriterWritesTheSameBytesAndFinishHandsThemOver() throws {
+        func document(_ writer: inout JSONWriter, _ size: Int) {
+            writer.beginObject()
+            writer.field("name", String(repeating: "ä\"x", count: size))
+            writer.key("list")
+            writer.beginArray()
+            for index in 0..<size {
+                writer.beginObject()
+                writer.field("index", index - size / 2)
+                writer.field("flag", index.isMultiple(of: 2))
+                writer.field("time", ascii: 8) { buffer in
+                    for offset in 0..<8 { buffer[offset] = UInt8(ascii: "0") + UInt8(offset) }
+                    return 8
+                }
+                writer.key("none")
+                writer.null()
+                writer.key("fraction")
+                writer.value(Double(index) / 8)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.field(named: "named \u{1}", "v")
+            writer.endObject()
+        }
+        for size in [0, 1, 7, 64, 700] {
+            var small = JSONWriter(capacity: 1)
+            var large = JSONWriter(capacity: 1 << 20)
+            document(&small, size)
+            document(&large, size)
+            let shown = small.bytes
+            #expect(small.count == shown.count)
+            let finished = small.finish()
+            #expect(finished == shown)
+            #expect(finished == large.finish())
+            _ = try JSONSerialization.jsonObject(with: Data(finished))
+            // The emptied writer writes a new document from the start, with no separator left over.
+            #expect(small.count == 0)
+            small.beginArray()
+            small.value(1)
+            small.endArray()
+            #expect(small.string == "[1]")
+        }
+    }
+
     @Test func integersAreWrittenInDecimal() {
-        for number in [0, 1, 9, 10, 99, 1000, -1, -10, Int.max, Int.min] {
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<2000).map { _ in Int.random(in: Int.min...Int.max, using: &generator) >> Int.random(in: 0..<64, using: &generator) }
+        for number in [0, 1, 9, 10, 99, 100, 1000, -1, -9, -10, Int.max, Int.min, Int.max - 1, Int.min + 1] + random {
             var writer = JSONWriter()
             writer.value(number)
             #expect(writer.string == String(number))

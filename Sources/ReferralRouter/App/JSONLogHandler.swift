@@ -38,7 +38,7 @@ public struct JSONLogHandler: LogHandler {
             json.field(named: key, "\(value)")
         }
         json.endObject()
-        var bytes = json.bytes
+        var bytes = json.finish()
         bytes.append(UInt8(ascii: "\n"))
         FileHandle.standardError.write(Data(bytes))
     }

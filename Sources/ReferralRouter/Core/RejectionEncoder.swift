@@ -12,7 +12,7 @@ public enum RejectionEncoder {
         json.key("error")
         Self.writeError(failure, into: &json)
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     /// The notice to the submitting system.
@@ -38,7 +38,7 @@ public enum RejectionEncoder {
         json.field("offset", Int(offset))
         json.endObject()
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     private static func writeError(_ failure: ValidationFailure, into json: inout JSONWriter) {

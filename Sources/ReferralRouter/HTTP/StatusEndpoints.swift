@@ -35,7 +35,7 @@ enum StatusEndpoints {
             writer.field("ready", ready)
             writer.field("reasons", strings: reasons)
             writer.endObject()
-            return Self.json(ready ? .ok : .serviceUnavailable, writer.bytes)
+            return Self.json(ready ? .ok : .serviceUnavailable, writer.finish())
         }
         router.get("/status") { request, _ -> Response in
             let snapshot = statistics.snapshot
@@ -111,7 +111,7 @@ enum StatusEndpoints {
         json.field("lastError", snapshot.lastError)
         json.field("lastErrorAt", snapshot.lastErrorAt.map { RFC3339.format($0) })
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     private static func object(_ fields: [String: String]) -> [UInt8] {
@@ -121,7 +121,7 @@ enum StatusEndpoints {
             json.field(named: key, value)
         }
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     private static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {

@@ -57,7 +57,7 @@ public enum AssignmentEncoder {
         milestones: [PlannedMilestone],
         decidedAtText: String? = nil
     ) -> [UInt8] {
-        var json = JSONWriter(capacity: 1024 + decision.trace.count * 96)
+        var json = JSONWriter(capacity: 1280 + decision.trace.count * 128)
         json.beginObject()
         json.field("referralId", decision.requestId)
         json.field("decisionId", Self.decisionId(requestId: decision.requestId, version: decision.steeringModelVersion))
@@ -116,7 +116,7 @@ public enum AssignmentEncoder {
         json.endArray()
         json.field("steeringModelVersion", decision.steeringModelVersion)
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     /// One record for the consulted unit, on the consultations topic.
@@ -151,7 +151,7 @@ public enum AssignmentEncoder {
         json.field("question", request.consultation?.question)
         json.field("steeringModelVersion", decision.steeringModelVersion)
         json.endObject()
-        return json.bytes
+        return json.finish()
     }
 
     private static func writeOwner(_ owner: Decision.Owner, into json: inout JSONWriter) {

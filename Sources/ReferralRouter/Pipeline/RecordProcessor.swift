@@ -12,9 +12,9 @@ extension Date {
 
 /// A record to publish.
 struct OutputRecord: Sendable {
-    /// The deterministic output id (`referral-router.output-id` header; the CloudEvents id where there is one), by
-    /// which a restore recognises what was already published.
-    var id: String?
+    /// The deterministic output id's UTF-8 bytes (`referral-router.output-id` header; the CloudEvents id where
+    /// there is one: both headers share these bytes), by which a restore recognises what was already published.
+    var id: [UInt8]?
     var topic: String
     /// An explicit partition (state records go to the input's partition number), or `nil` for the partitioner.
     var partition: Int32?
@@ -142,18 +142,14 @@ final class RecordProcessor: @unchecked Sendable {
         for index in outputs.indices {
             outputs[index].partition = partition
             guard let id = outputs[index].id else { continue }
-            // A CloudEvent's id is its output id: the same bytes serve both headers. Only when they are the same:
-            // a dead letter carries its input's headers, and an input's `ce_id` is not ours.
-            var bytes: [UInt8]? = nil
-            if let cloudEventId = outputs[index].headers.first(where: { $0.key == "ce_id" })?.value,
-                cloudEventId.elementsEqual(id.utf8)
-            {
-                bytes = cloudEventId
-            }
-            outputs[index].headers.append(KafkaHeader(key: "referral-router.output-id", value: bytes ?? Array(id.utf8)))
+            // The same bytes as the CloudEvent's `ce_id`, where the output has one (shared, not copied).
+            outputs[index].headers.append(KafkaHeader(key: "referral-router.output-id", value: id))
         }
         if let published, !published.isEmpty {
-            outputs.removeAll { $0.id.map(published.contains) == true }
+            // Only after a restore found outputs on the partition's tail: the ids are made into text here.
+            outputs.removeAll { output in
+                output.id.map { published.contains(String(decoding: $0, as: UTF8.self)) } == true
+            }
         }
         return outputs
     }
@@ -235,14 +231,14 @@ final class RecordProcessor: @unchecked Sendable {
             let assignment = AssignmentEncoder.assignment(
                 decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones,
                 decidedAtText: stamp.timeText)
-            let assignmentId = request.id + "/assignment"
+            let assignmentId = Self.outputId(request.id, "/assignment")
             outputs.append(
                 OutputRecord(
                     id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
                     headers: self.cloudEvent(
                         id: assignmentId, type: Self.assignmentType, schema: Self.assignmentSchema, stamp: stamp)))
             for consultation in decision.consultations {
-                let consultationId = request.id + "/consultation/" + consultation.unitType.rawValue
+                let consultationId = Self.outputId(request.id, "/consultation/", consultation.unitType.rawValue)
                 outputs.append(
                     OutputRecord(
                         id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
@@ -326,14 +322,14 @@ final class RecordProcessor: @unchecked Sendable {
         headers.append(KafkaHeader(key: "referral-router.error.at", string: RFC3339.format(now)))
         let source = "\(record.topic)/\(record.partition)/\(record.offset)"
         let deadLetter = OutputRecord(
-            id: "\(source)/deadletter", topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
+            id: Array("\(source)/deadletter".utf8), topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
         let rejectionKey = failure.id.map { Array($0.utf8) } ?? record.key
         let rejection = OutputRecord(
-            id: "\(source)/rejection", topic: self.topics.rejections, partition: nil, key: rejectionKey,
+            id: Array("\(source)/rejection".utf8), topic: self.topics.rejections, partition: nil, key: rejectionKey,
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
             headers: self.cloudEvent(
-                id: "\(source)/rejection", type: Self.rejectionType, schema: Self.rejectionSchema,
+                id: Array("\(source)/rejection".utf8), type: Self.rejectionType, schema: Self.rejectionSchema,
                 stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))))
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
@@ -361,7 +357,7 @@ final class RecordProcessor: @unchecked Sendable {
         json.field("inputOffset", entry.inputOffset.map { Int($0) })
         json.endObject()
         return OutputRecord(
-            id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.bytes,
+            id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.finish(),
             headers: Self.stateHeaders)
     }
 
@@ -402,7 +398,7 @@ final class RecordProcessor: @unchecked Sendable {
         json.endObject()
         return OutputRecord(
             id: nil, topic: self.topics.state, partition: checkpoint.partition.partition,
-            key: Array(Self.checkpointKey(checkpoint.partition).utf8), value: json.bytes,
+            key: Array(Self.checkpointKey(checkpoint.partition).utf8), value: json.finish(),
             headers: [KafkaHeader(key: "content-type", string: "application/json")])
     }
 
@@ -626,11 +622,11 @@ final class RecordProcessor: @unchecked Sendable {
         }
         json.field("status", event.status?.rawValue)
         json.endObject()
-        var id = event.timerId + "/" + event.kind.rawValue
-        if let threshold = event.threshold { id += "/\(threshold)" }
+        let id = event.threshold.map { Self.outputId(event.timerId, "/", "\(event.kind.rawValue)/\($0)") }
+            ?? Self.outputId(event.timerId, "/", event.kind.rawValue)
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
-            id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.bytes,
+            id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.finish(),
             headers: self.cloudEvent(
                 id: id, type: Self.slaTypes[event.kind] ?? KafkaHeader(key: "ce_type", string: "fi.referral.sla.\(event.kind.rawValue).v1"),
                 schema: Self.slaSchema, stamp: stamp))
@@ -656,11 +652,11 @@ final class RecordProcessor: @unchecked Sendable {
     }
 
     /// The CloudEvents (Kafka binary mode) headers of a record; only `ce_id` is new bytes, the rest is shared.
-    func cloudEvent(id: String, type: KafkaHeader, schema: KafkaHeader, stamp: EventStamp) -> [KafkaHeader] {
+    func cloudEvent(id: [UInt8], type: KafkaHeader, schema: KafkaHeader, stamp: EventStamp) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
         headers.reserveCapacity(10)
         headers.append(Self.specVersionHeader)
-        headers.append(KafkaHeader(key: "ce_id", string: id))
+        headers.append(KafkaHeader(key: "ce_id", value: id))
         headers.append(self.sourceHeader)
         headers.append(type)
         headers.append(stamp.time)
@@ -673,6 +669,25 @@ final class RecordProcessor: @unchecked Sendable {
             headers.append(traceparent)
         }
         return headers
+    }
+
+    /// The UTF-8 bytes of an output id made of `base`, `separator` and `suffix`, in one allocation (an output id is
+    /// made for nearly every output).
+    static func outputId(_ base: String, _ separator: StaticString, _ suffix: String = "") -> [UInt8] {
+        var base = base
+        var suffix = suffix
+        return base.withUTF8 { base in
+            suffix.withUTF8 { suffix in
+                separator.withUTF8Buffer { separator in
+                    var bytes: [UInt8] = []
+                    bytes.reserveCapacity(base.count + separator.count + suffix.count)
+                    bytes.append(contentsOf: base)
+                    bytes.append(contentsOf: separator)
+                    bytes.append(contentsOf: suffix)
+                    return bytes
+                }
+            }
+        }
     }
 
     // Headers that are the same on many records are built once (their bytes are shared, not copied).
@@ -708,9 +723,13 @@ final class RecordProcessor: @unchecked Sendable {
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func bytes(_ text: String) {
-            for byte in text.utf8 {
-                hash ^= UInt64(byte)
-                hash &*= 0x100_0000_01b3
+            // Through the contiguous UTF-8 (a stack copy for small strings), not the view's iterator.
+            var text = text
+            text.withUTF8 { utf8 in
+                for byte in utf8 {
+                    hash ^= UInt64(byte)
+                    hash &*= 0x100_0000_01b3
+                }
             }
         }
         func end() {

@@ -2,8 +2,16 @@
 ///
 /// Output records are built with this writer rather than `JSONEncoder` so that their bytes are deterministic
 /// (the same decision always serialises to the same bytes) and cheap to produce.
+///
+/// The bytes go into an array that is kept larger than what was written (`count` of its bytes are written, the
+/// rest is zeroed room), so that each call writes its separator, name and value through one pointer after one
+/// capacity check instead of appending byte by byte; ``finish()`` trims the array and hands it over without a
+/// copy.
 public struct JSONWriter: Sendable {
-    public private(set) var bytes: [UInt8]
+    /// The written bytes (`count` of them), then zeroed room.
+    private var storage: [UInt8]
+    /// How many bytes of `storage` are written.
+    public private(set) var count = 0
     /// One bit per open container, innermost lowest: whether nothing has been written into it yet (a bit field
     /// rather than an array, so that a writer allocates only its bytes). Containers nest at most 64 deep.
     private var isFirst: UInt64 = 0
@@ -12,24 +20,87 @@ public struct JSONWriter: Sendable {
     private var afterKey = false
 
     public init(capacity: Int = 512) {
-        self.bytes = []
-        self.bytes.reserveCapacity(capacity)
+        self.storage = [UInt8](repeating: 0, count: max(capacity, 16))
+    }
+
+    /// A copy of the written bytes (``finish()`` hands them over without one).
+    public var bytes: [UInt8] {
+        Array(self.storage[..<self.count])
     }
 
     public var string: String {
-        String(decoding: self.bytes, as: UTF8.self)
+        String(decoding: self.storage[..<self.count], as: UTF8.self)
     }
 
-    private mutating func beforeValue() {
+    /// The written bytes, without a copy; the writer is left empty.
+    public mutating func finish() -> [UInt8] {
+        self.storage.removeLast(self.storage.count - self.count)
+        var bytes: [UInt8] = []
+        swap(&bytes, &self.storage)
+        self.count = 0
+        self.isFirst = 0
+        self.depth = 0
+        self.afterKey = false
+        return bytes
+    }
+
+    // MARK: Writing through one pointer
+
+    /// Makes room for `maximum` more bytes, lets `body` write them at the end (it returns how many it wrote, at
+    /// most `maximum`) and counts them.
+    @inline(__always)
+    private mutating func write(upTo maximum: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        if self.storage.count - self.count < maximum {
+            self.grow(toHold: maximum)
+        }
+        let start = self.count
+        let written = self.storage.withUnsafeMutableBufferPointer { buffer in
+            body(buffer.baseAddress.unsafelyUnwrapped + start)
+        }
+        assert(written <= maximum)
+        self.count = start + written
+    }
+
+    private mutating func grow(toHold extra: Int) {
+        let capacity = max(self.storage.count * 2, self.count + extra)
+        self.storage.append(contentsOf: repeatElement(0, count: capacity - self.storage.count))
+    }
+
+    /// Whether the next value needs a comma before it; marks the container as no longer empty.
+    @inline(__always)
+    private mutating func needsComma() -> Bool {
         if self.afterKey {
             self.afterKey = false
-            return
+            return false
         }
-        guard self.depth > 0 else { return }
+        guard self.depth > 0 else { return false }
         if self.isFirst & 1 == 1 {
             self.isFirst &= ~1
-        } else {
-            self.bytes.append(UInt8(ascii: ","))
+            return false
+        }
+        return true
+    }
+
+    @inline(__always)
+    private static func copy(_ source: UnsafeBufferPointer<UInt8>, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        guard let base = source.baseAddress, source.count > 0 else { return 0 }
+        target.update(from: base, count: source.count)
+        return source.count
+    }
+
+    /// Writes one byte (a comma when `comma`) and returns how many it wrote.
+    @inline(__always)
+    private static func comma(_ comma: Bool, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        target.pointee = UInt8(ascii: ",")
+        return comma ? 1 : 0
+    }
+
+    private mutating func punctuation(_ byte: UInt8, separated: Bool) {
+        let comma = separated && self.needsComma()
+        self.write(upTo: 2) { target in
+            let at = Self.comma(comma, to: target)
+            target[at] = byte
+            return at + 1
         }
     }
 
@@ -45,91 +116,137 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func beginObject() {
-        self.beforeValue()
-        self.bytes.append(UInt8(ascii: "{"))
+        self.punctuation(UInt8(ascii: "{"), separated: true)
         self.open()
     }
 
     public mutating func endObject() {
         self.close()
-        self.bytes.append(UInt8(ascii: "}"))
+        self.punctuation(UInt8(ascii: "}"), separated: false)
     }
 
     public mutating func beginArray() {
-        self.beforeValue()
-        self.bytes.append(UInt8(ascii: "["))
+        self.punctuation(UInt8(ascii: "["), separated: true)
         self.open()
     }
 
     public mutating func endArray() {
         self.close()
-        self.bytes.append(UInt8(ascii: "]"))
+        self.punctuation(UInt8(ascii: "]"), separated: false)
     }
 
     /// Writes a member name; the next value written is its value.
     public mutating func key(_ key: String) {
-        self.beforeValue()
-        self.writeEscaped(key)
-        self.bytes.append(UInt8(ascii: ":"))
+        self.string(key)
+        self.punctuation(UInt8(ascii: ":"), separated: false)
         self.afterKey = true
     }
 
     /// Writes a member name given in the source: copied as it is, without looking for characters to escape (a
     /// literal name of this contract is plain ASCII; checked in debug builds).
     public mutating func key(_ key: StaticString) {
-        self.beforeValue()
-        key.withUTF8Buffer { name in
-            assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
-            self.bytes.append(UInt8(ascii: "\""))
-            self.bytes.append(contentsOf: name)
-            self.bytes.append(UInt8(ascii: "\""))
+        // A literal of more than one scalar is stored as its UTF-8 bytes: they are read without a closure.
+        guard key.hasPointerRepresentation else {
+            self.key(key.description)
+            return
         }
-        self.bytes.append(UInt8(ascii: ":"))
+        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        let comma = self.needsComma()
+        self.write(upTo: name.count + 4) { target in
+            var at = Self.comma(comma, to: target)
+            target[at] = UInt8(ascii: "\"")
+            at += 1
+            at += Self.copy(name, to: target + at)
+            target[at] = UInt8(ascii: "\"")
+            target[at + 1] = UInt8(ascii: ":")
+            return at + 2
+        }
         self.afterKey = true
     }
 
     public mutating func value(_ string: String) {
-        self.beforeValue()
-        self.writeEscaped(string)
+        self.string(string)
     }
 
     public mutating func value(_ int: Int) {
-        self.beforeValue()
-        if int >= 0 && int < 10 {
-            self.bytes.append(UInt8(truncatingIfNeeded: 48 + int))
-            return
+        let comma = self.needsComma()
+        self.write(upTo: 21) { target in
+            let at = Self.comma(comma, to: target)
+            return at + Self.writeDecimal(int, to: target + at)
         }
-        var text = String(int)
-        text.withUTF8 { self.bytes.append(contentsOf: $0) }
+    }
+
+    /// `int` in decimal, as `String(int)` writes it (at most 20 bytes).
+    @inline(__always)
+    private static func writeDecimal(_ int: Int, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        if int >= 0 && int < 10 {
+            target.pointee = UInt8(truncatingIfNeeded: 48 + int)
+            return 1
+        }
+        var magnitude = int.magnitude
+        var digits = 0
+        var probe = magnitude
+        repeat {
+            digits += 1
+            probe /= 10
+        } while probe > 0
+        let sign = int < 0 ? 1 : 0
+        if sign == 1 { target.pointee = UInt8(ascii: "-") }
+        var at = sign + digits
+        repeat {
+            at -= 1
+            target[at] = UInt8(truncatingIfNeeded: 48 + magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        return sign + digits
     }
 
     public mutating func value(_ bool: Bool) {
-        self.beforeValue()
-        self.bytes.append(contentsOf: bool ? "true".utf8 : "false".utf8)
+        self.literal(bool ? "true" : "false")
     }
 
     public mutating func null() {
-        self.beforeValue()
-        self.bytes.append(contentsOf: "null".utf8)
+        self.literal("null")
+    }
+
+    private mutating func literal(_ text: StaticString) {
+        let comma = self.needsComma()
+        text.withUTF8Buffer { text in
+            self.write(upTo: text.count + 1) { target in
+                let at = Self.comma(comma, to: target)
+                return at + Self.copy(text, to: target + at)
+            }
+        }
     }
 
     /// Writes pre-serialised JSON as a value.
     public mutating func raw(_ json: [UInt8]) {
-        self.beforeValue()
-        self.bytes.append(contentsOf: json)
+        let comma = self.needsComma()
+        json.withUnsafeBufferPointer { json in
+            self.write(upTo: json.count + 1) { target in
+                let at = Self.comma(comma, to: target)
+                return at + Self.copy(json, to: target + at)
+            }
+        }
     }
 
     /// Writes pre-serialised members (`"a":1,"b":2`) into the open object.
     public mutating func rawMembers(_ members: [UInt8]) {
         guard !members.isEmpty else { return }
-        self.beforeValue()
-        self.bytes.append(contentsOf: members)
+        self.raw(members)
     }
 
     /// Writes a number with the shortest representation that reads back as the same `Double`.
     public mutating func value(_ double: Double) {
-        self.beforeValue()
-        self.bytes.append(contentsOf: String(double).utf8)
+        var text = String(double)
+        let comma = self.needsComma()
+        text.withUTF8 { text in
+            self.write(upTo: text.count + 1) { target in
+                let at = Self.comma(comma, to: target)
+                return at + Self.copy(text, to: target + at)
+            }
+        }
     }
 
     /// Members whose names are data (topic names, log metadata keys): the name is escaped like any string.
@@ -159,15 +276,17 @@ public struct JSONWriter: Sendable {
     /// letters, digits and punctuation other than `"` and `\`).
     public mutating func field(_ key: StaticString, ascii capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
         self.key(key)
-        self.beforeValue()
-        self.bytes.append(UInt8(ascii: "\""))
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
-            let count = min(write(buffer), capacity)
-            let written = UnsafeBufferPointer(rebasing: buffer[..<count])
-            assert(!written.contains { $0 < 0x20 || $0 >= 0x80 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
-            self.bytes.append(contentsOf: written)
+        self.afterKey = false
+        self.write(upTo: capacity + 2) { target in
+            target.pointee = UInt8(ascii: "\"")
+            let count = min(write(UnsafeMutableBufferPointer(start: target + 1, count: capacity)), capacity)
+            assert(
+                !UnsafeBufferPointer(start: target + 1, count: count).contains {
+                    $0 < 0x20 || $0 >= 0x80 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
+                })
+            target[count + 1] = UInt8(ascii: "\"")
+            return count + 2
         }
-        self.bytes.append(UInt8(ascii: "\""))
     }
 
     public mutating func field(_ key: StaticString, _ value: Int) {
@@ -195,54 +314,81 @@ public struct JSONWriter: Sendable {
         self.endArray()
     }
 
+    // MARK: Strings
+
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private mutating func writeEscaped(_ string: String) {
+    /// Writes `string` as a JSON string value (with its separator).
+    private mutating func string(_ string: String) {
         // `withUTF8` reads a small (inline) string from a stack copy; `utf8.withContiguousStorageIfAvailable` has
         // no storage to offer for those and made every short key and value cost an array allocation.
         var string = string
-        string.withUTF8 { self.writeEscaped(utf8: $0) }
+        string.withUTF8 { self.string(utf8: $0) }
     }
 
-    private mutating func writeEscaped(utf8: UnsafeBufferPointer<UInt8>) {
-        self.bytes.append(UInt8(ascii: "\""))
-        guard let base = utf8.baseAddress else {
-            self.bytes.append(UInt8(ascii: "\""))
+    private mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        let comma = self.needsComma()
+        guard Self.needsEscaping(utf8) else {
+            // Usually: one copy between the quotes.
+            self.write(upTo: utf8.count + 3) { target in
+                var at = Self.comma(comma, to: target)
+                target[at] = UInt8(ascii: "\"")
+                at += 1
+                at += Self.copy(utf8, to: target + at)
+                target[at] = UInt8(ascii: "\"")
+                return at + 1
+            }
             return
         }
+        // Each byte becomes at most six (`\u00XX`).
+        self.write(upTo: utf8.count * 6 + 3) { target in
+            var at = Self.comma(comma, to: target)
+            target[at] = UInt8(ascii: "\"")
+            at += 1
+            for byte in utf8 {
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                    target[at] = byte
+                    at += 1
+                    continue
+                }
+                target[at] = UInt8(ascii: "\\")
+                switch byte {
+                case UInt8(ascii: "\""): target[at + 1] = UInt8(ascii: "\"")
+                case UInt8(ascii: "\\"): target[at + 1] = UInt8(ascii: "\\")
+                case UInt8(ascii: "\n"): target[at + 1] = UInt8(ascii: "n")
+                case UInt8(ascii: "\r"): target[at + 1] = UInt8(ascii: "r")
+                case UInt8(ascii: "\t"): target[at + 1] = UInt8(ascii: "t")
+                default:
+                    target[at + 1] = UInt8(ascii: "u")
+                    target[at + 2] = UInt8(ascii: "0")
+                    target[at + 3] = UInt8(ascii: "0")
+                    target[at + 4] = Self.hex[Int(byte >> 4)]
+                    target[at + 5] = Self.hex[Int(byte & 0x0F)]
+                    at += 4
+                }
+                at += 2
+            }
+            target[at] = UInt8(ascii: "\"")
+            return at + 1
+        }
+    }
+
+    /// Whether any byte of `utf8` is a control character, `"` or `\\`; read eight bytes at a time.
+    @inline(__always)
+    private static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
         let count = utf8.count
-        // Runs of bytes that need no escaping are copied at once; they are found eight bytes at a time.
-        var runStart = 0
         var index = 0
+        while index + 8 <= count {
+            if Self.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) { return true }
+            index += 8
+        }
         while index < count {
-            if index + 8 <= count, !Self.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
-                index += 8
-                continue
-            }
             let byte = base[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return true }
             index += 1
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if runStart < index - 1 {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - 1 - runStart))
-            }
-            runStart = index
-            self.bytes.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""): self.bytes.append(UInt8(ascii: "\""))
-            case UInt8(ascii: "\\"): self.bytes.append(UInt8(ascii: "\\"))
-            case UInt8(ascii: "\n"): self.bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): self.bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): self.bytes.append(UInt8(ascii: "t"))
-            default:
-                self.bytes.append(contentsOf: "u00".utf8)
-                self.bytes.append(Self.hex[Int(byte >> 4)])
-                self.bytes.append(Self.hex[Int(byte & 0x0F)])
-            }
         }
-        if runStart < count {
-            self.bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
-        }
-        self.bytes.append(UInt8(ascii: "\""))
+        return false
     }
 
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\\` (exact for "none"; a word
