@@ -7,9 +7,16 @@ public struct SteeringEngine: Sendable {
     /// Trace texts built once per rule and kind of request (see ``ConditionReasons``).
     let reasons: ConditionReasons
 
+    /// The most trace entries a decision can have, short of unusual team resolutions: every rule of every list and
+    /// four resolutions.
+    let traceCapacity: Int
+
     public init(table: RoutingTable) {
         self.table = table
         self.reasons = ConditionReasons(rules: table.rules)
+        let rules = table.rules
+        self.traceCapacity =
+            rules.ownerRules.count + rules.consultationRules.count + rules.consultationRequestRules.count + 4
     }
 
     /// Decides the owner, the consultations and the SLA policy of a valid request.
@@ -18,7 +25,10 @@ public struct SteeringEngine: Sendable {
     ///   - request: a validated request.
     ///   - loads: open cases per team id, for choosing the least loaded among equal candidates.
     public func decide(_ request: ReferralRequest, loads: [String: Int] = [:]) -> Decision {
+        // Room for every rule a request can be traced against and the team resolutions, so that the trace never
+        // grows (it did four times for a typical referral).
         var trace: [Decision.TraceEntry] = []
+        trace.reserveCapacity(self.traceCapacity)
         let location = self.locate(request)
         switch request.type {
         case .referral:

@@ -308,7 +308,8 @@ struct FieldReader {
 
     mutating func freeText(_ object: JSONObject, _ key: String, path: String, limit: Int) -> String? {
         guard let string = self.string(object, key, path: path, required: false) else { return nil }
-        guard string.count <= limit else {
+        // A text has at most as many characters as UTF-8 bytes: only a long one needs its characters counted.
+        guard string.utf8.count <= limit || string.count <= limit else {
             self.problem(.textTooLong, path, "\(path) has more than \(limit) characters")
             return nil
         }
@@ -402,17 +403,19 @@ public enum Identifier {
 /// a pseudonymous reference belongs.
 public enum PersonalIdentityCode {
     private static let checkCharacters = Array("0123456789ABCDEFHJKLMNPRSTUVWXY".utf8)
+    private static let centurySigns = Set("+-ABCDEFUVWXY".utf8)
 
     /// `DDMMYYCNNNT`: six digits, a century sign, three digits and a check character (valid or not).
     public static func looksLikeOne(_ string: String) -> Bool {
+        // Shorter than a code: nothing to look at (the common case, checked without a copy).
+        guard string.utf8.count >= 11 else { return false }
         let utf8 = Array(string.uppercased().utf8)
         // Also catch codes embedded in a longer reference.
         guard utf8.count >= 11 else { return false }
-        let centurySigns = Set("+-ABCDEFUVWXY".utf8)
         for start in 0...(utf8.count - 11) {
             let candidate = utf8[start..<(start + 11)]
             let digits = Array(candidate.prefix(6)) + Array(candidate.dropFirst(7).prefix(3))
-            guard digits.allSatisfy(\.isASCIIDigit), centurySigns.contains(candidate[start + 6]) else { continue }
+            guard digits.allSatisfy(\.isASCIIDigit), Self.centurySigns.contains(candidate[start + 6]) else { continue }
             // The shape alone is enough: a mistyped code (wrong check character) is personal data too.
             if checkCharacters.contains(candidate[start + 10]) {
                 return true
