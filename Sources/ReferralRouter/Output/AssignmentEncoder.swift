@@ -129,7 +129,7 @@ public enum AssignmentEncoder {
         decidedAt: Date,
         decidedAtText: String? = nil
     ) -> [UInt8] {
-        var json = JSONWriter(capacity: 512)
+        var json = JSONWriter(capacity: 640 + (request.consultation?.question?.utf8.count ?? 0))
         json.beginObject()
         json.field("referralId", decision.requestId)
         json.field("consultationId", "\(decision.requestId)/\(consultation.teamId)")

@@ -340,7 +340,8 @@ final class RecordProcessor: @unchecked Sendable {
         _ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date, nowText: String? = nil,
         key: [UInt8]? = nil
     ) -> OutputRecord {
-        var json = JSONWriter(capacity: 192)
+        // About 250 bytes and 250 more per timer: room for all of it, so that the buffer never grows.
+        var json = JSONWriter(capacity: 320 + (entry.timers?.timers.count ?? 0) * 320)
         json.beginObject()
         json.field("v", 1)
         json.field("referralId", id)

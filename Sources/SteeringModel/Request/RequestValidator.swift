@@ -209,8 +209,10 @@ public struct RequestValidator: Sendable {
                 reader.problem(.concernCount, "need.concerns", "need.concerns must list 1 to 10 concern codes")
             } else {
                 concernsValid = true
+                concerns.reserveCapacity(array.count)
                 for (index, element) in array.enumerated() {
-                    let path = "need.concerns[\(index)]"
+                    // Built only for a problem (it is not a small string, so it would cost an allocation).
+                    var path: String { "need.concerns[\(index)]" }
                     guard case .string(let code) = element else {
                         reader.problem(.wrongType, path, "\(path) must be a string, not a \(element.typeName)")
                         concernsValid = false
