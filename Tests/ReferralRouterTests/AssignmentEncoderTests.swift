@@ -32,6 +32,55 @@ struct AssignmentEncoderTests {
         #expect(AssignmentEncoder.decisionId(requestId: bridged, version: "v1") == Self.definedDecisionId(requestId: bridged, version: "v1"))
     }
 
+    /// The assignment writes each milestone's due time and explanation straight into its record; they must be the
+    /// texts the plan defines: the due time formatted with the Helsinki offset, the explanation's paragraph.
+    @Test func assignmentMilestonesCarryTheFormattedDueTimeAndExplanation() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let validator = RequestValidator()
+        let engine = SteeringEngine(table: configuration.table)
+        let planner = DecisionPlanner(configuration: configuration)
+        var traffic = SyntheticTraffic(seed: 17, prefix: "plan", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        var explained = 0
+        var skipping = 0
+        for _ in 0..<400 {
+            let request = try validator.validateRequest(traffic.next().value).get()
+            let decision = engine.decide(request)
+            let milestones = planner.plan(decision, request: request)
+            let bytes = AssignmentEncoder.assignment(
+                decision, request: request, decidedAt: Date(), slaPolicy: decision.slaPolicy, milestones: milestones)
+            guard case .success(.object(let payload)) = JSONParser.parse(bytes), case .object(let sla)? = payload["sla"],
+                case .array(let written)? = sla["milestones"]
+            else {
+                Issue.record("unreadable assignment")
+                continue
+            }
+            try #require(written.count == milestones.count)
+            for (value, milestone) in zip(written, milestones) {
+                guard case .object(let object) = value else { continue }
+                #expect(object["dueAt"] == milestone.dueAt.map { .string(LocalRFC3339.format($0)) })
+                if let explanation = milestone.deadlineExplanation {
+                    // The paragraph as one string, joined here from its parts.
+                    var expected = "\(explanation.rule) [calendar \(explanation.calendar)]"
+                    if !explanation.skippedDays.isEmpty {
+                        expected += "; not counted: " + explanation.skippedDays.map { "\($0.date) \($0.reason)" }.joined(separator: ", ")
+                        skipping += 1
+                    }
+                    if !explanation.rolledPast.isEmpty {
+                        expected += "; moved past: " + explanation.rolledPast.map { "\($0.date) \($0.reason)" }.joined(separator: ", ")
+                    }
+                    expected += explanation.notes.map { "; " + $0 }.joined()
+                    #expect(explanation.description == expected)
+                    #expect(object["explanation"] == .string(expected))
+                    explained += 1
+                } else {
+                    #expect(object["explanation"] == milestone.note.map { .string($0) })
+                }
+            }
+        }
+        #expect(explained > 100)
+        #expect(skipping > 10)
+    }
+
     /// The processor hands the encoder the decision time as the text it already made for the `ce_time` header, and
     /// the record key's bytes to the `ce_subject` header; the payloads must still carry the decision time in UTC and
     /// the decision id as defined, the headers the referral.

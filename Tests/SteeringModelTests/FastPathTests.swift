@@ -96,6 +96,28 @@ import Testing
         }
     }
 
+    /// A string value written in pieces is the same as the whole string written at once, escapes included.
+    @Test func aStringWrittenInPiecesEqualsTheWholeString() {
+        let pieces = ["plain ", "quote \" and \\ ", "", "tab\tnew\nline \u{1}", " Päijät-Häme §", String(repeating: "x", count: 40)]
+        for count in 0...pieces.count {
+            var whole = JSONWriter(capacity: 1)
+            whole.beginArray()
+            whole.value("before")
+            whole.value(pieces.prefix(count).joined())
+            whole.value("after")
+            whole.endArray()
+            var streamed = JSONWriter(capacity: 1)
+            streamed.beginArray()
+            streamed.value("before")
+            streamed.beginString()
+            for piece in pieces.prefix(count) { streamed.write(piece) }
+            streamed.endString()
+            streamed.value("after")
+            streamed.endArray()
+            #expect(streamed.string == whole.string)
+        }
+    }
+
     @Test func integersAreWrittenInDecimal() {
         var generator = SystemRandomNumberGenerator()
         let random = (0..<2000).map { _ in Int.random(in: Int.min...Int.max, using: &generator) >> Int.random(in: 0..<64, using: &generator) }

@@ -117,28 +117,33 @@ extension Deadline {
             // One string grown in place: this runs for every milestone of every assignment.
             var text = String()
             text.reserveCapacity(self.rule.utf8.count + 48 + (self.skippedDays.count + self.rolledPast.count) * 40)
-            text += self.rule
-            text += " [calendar "
-            text += self.calendar
-            text += "]"
+            self.write(to: &text)
+            return text
+        }
+
+        /// Writes ``description`` in pieces (an assignment writes it straight into its record).
+        public func write<Target: TextOutputStream>(to text: inout Target) {
+            text.write(self.rule)
+            text.write(" [calendar ")
+            text.write(self.calendar)
+            text.write("]")
             func days(_ heading: String, _ days: [SkippedDay]) {
                 guard !days.isEmpty else { return }
-                text += "; "
-                text += heading
+                text.write("; ")
+                text.write(heading)
                 for (index, day) in days.enumerated() {
-                    if index > 0 { text += ", " }
-                    text += day.date.description
-                    text += " "
-                    text += day.reason.description
+                    if index > 0 { text.write(", ") }
+                    text.write(day.date.description)
+                    text.write(" ")
+                    text.write(day.reason.description)
                 }
             }
             days("not counted: ", self.skippedDays)
             days("moved past: ", self.rolledPast)
             for note in self.notes {
-                text += "; "
-                text += note
+                text.write("; ")
+                text.write(note)
             }
-            return text
         }
     }
 }

@@ -40,7 +40,7 @@ struct DecisionPlanner: Sendable {
             if let startsOn = milestone.startsOn {
                 return PlannedMilestone(
                     milestone: milestone.id, dueAt: nil, startsOn: startsOn.rawValue,
-                    explanation: "\(milestone.span) from the \(startsOn.rawValue) status")
+                    note: "\(milestone.span) from the \(startsOn.rawValue) status")
             }
             do {
                 let deadline: Deadline
@@ -52,11 +52,9 @@ struct DecisionPlanner: Sendable {
                     deadline = try built.deadline(milestone.span, from: request.submittedAt, roll: milestone.roll)
                 }
                 return PlannedMilestone(
-                    milestone: milestone.id, dueAt: deadline.dueAt,
-                    dueAtText: LocalRFC3339.format(deadline.dueAt),
-                    explanation: deadline.explanation.description)
+                    milestone: milestone.id, dueAt: deadline.dueAt, deadlineExplanation: deadline.explanation)
             } catch {
-                return PlannedMilestone(milestone: milestone.id, dueAt: nil, explanation: "cannot compute: \(error)")
+                return PlannedMilestone(milestone: milestone.id, dueAt: nil, note: "cannot compute: \(error)")
             }
         }
     }

@@ -1,3 +1,4 @@
+import Deadlines
 import Foundation
 import SteeringModel
 
@@ -6,17 +7,31 @@ public struct PlannedMilestone: Sendable, Hashable {
     public var milestone: String
     /// `nil` when the milestone starts from a later event (e.g. the need being established).
     public var dueAt: Date?
-    /// The due time as RFC 3339 with the Helsinki offset.
-    public var dueAtText: String?
     public var startsOn: String?
-    public var explanation: String?
+    /// How the due time was found, when it was computed (kept as a value: the assignment writes its text straight
+    /// into the record).
+    public var deadlineExplanation: Deadline.Explanation?
+    /// The explanation of a milestone without a computed due time (a later start, or why it cannot be computed).
+    public var note: String?
 
-    public init(milestone: String, dueAt: Date?, dueAtText: String? = nil, startsOn: String? = nil, explanation: String? = nil) {
+    public init(
+        milestone: String, dueAt: Date?, startsOn: String? = nil, deadlineExplanation: Deadline.Explanation? = nil,
+        note: String? = nil
+    ) {
         self.milestone = milestone
         self.dueAt = dueAt
-        self.dueAtText = dueAtText ?? dueAt.map { RFC3339.format($0) }
         self.startsOn = startsOn
-        self.explanation = explanation
+        self.deadlineExplanation = deadlineExplanation
+        self.note = note
+    }
+
+    /// The due time as RFC 3339 with the Helsinki offset.
+    public var dueAtText: String? {
+        self.dueAt.map { LocalRFC3339.format($0) }
+    }
+
+    public var explanation: String? {
+        self.deadlineExplanation?.description ?? self.note
     }
 }
 
@@ -96,9 +111,19 @@ public enum AssignmentEncoder {
         for milestone in milestones {
             json.beginObject()
             json.field("milestone", milestone.milestone)
-            json.field("dueAt", milestone.dueAtText)
+            if let dueAt = milestone.dueAt {
+                // Written straight into the record, as `dueAtText` formats it.
+                json.field("dueAt", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(dueAt, into: $0) }
+            }
             json.field("startsOn", milestone.startsOn)
-            json.field("explanation", milestone.explanation)
+            if let explanation = milestone.deadlineExplanation {
+                json.key("explanation")
+                json.beginString()
+                explanation.write(to: &json)
+                json.endString()
+            } else {
+                json.field("explanation", milestone.note)
+            }
             json.endObject()
         }
         json.endArray()

@@ -7,7 +7,7 @@
 /// rest is zeroed room), so that each call writes its separator, name and value through one pointer after one
 /// capacity check instead of appending byte by byte; ``finish()`` trims the array and hands it over without a
 /// copy.
-public struct JSONWriter: Sendable {
+public struct JSONWriter: Sendable, TextOutputStream {
     /// The written bytes (`count` of them), then zeroed room.
     private var storage: [UInt8]
     /// How many bytes of `storage` are written.
@@ -328,23 +328,53 @@ public struct JSONWriter: Sendable {
 
     private mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         let comma = self.needsComma()
+        self.escaped(utf8, comma: comma, opening: true, closing: true)
+    }
+
+    /// Begins a string value whose text comes in pieces, each escaped as it comes: through ``write(_:)`` (so that a
+    /// value's `write(to:)` can write straight into the record, without a `String` of its own). ``endString()``
+    /// closes it.
+    public mutating func beginString() {
+        self.punctuation(UInt8(ascii: "\""), separated: true)
+    }
+
+    /// Writes a piece of the string value begun with ``beginString()``, escaped.
+    public mutating func write(_ string: String) {
+        var string = string
+        string.withUTF8 { self.escaped($0, comma: false, opening: false, closing: false) }
+    }
+
+    public mutating func endString() {
+        self.punctuation(UInt8(ascii: "\""), separated: false)
+    }
+
+    /// Writes `utf8` escaped, after a comma when `comma`, between quotes when `opening` and `closing`.
+    private mutating func escaped(_ utf8: UnsafeBufferPointer<UInt8>, comma: Bool, opening: Bool, closing: Bool) {
+        let extra = 3
         guard Self.needsEscaping(utf8) else {
             // Usually: one copy between the quotes.
-            self.write(upTo: utf8.count + 3) { target in
+            self.write(upTo: utf8.count + extra) { target in
                 var at = Self.comma(comma, to: target)
-                target[at] = UInt8(ascii: "\"")
-                at += 1
+                if opening {
+                    target[at] = UInt8(ascii: "\"")
+                    at += 1
+                }
                 at += Self.copy(utf8, to: target + at)
-                target[at] = UInt8(ascii: "\"")
-                return at + 1
+                if closing {
+                    target[at] = UInt8(ascii: "\"")
+                    at += 1
+                }
+                return at
             }
             return
         }
         // Each byte becomes at most six (`\u00XX`).
-        self.write(upTo: utf8.count * 6 + 3) { target in
+        self.write(upTo: utf8.count * 6 + extra) { target in
             var at = Self.comma(comma, to: target)
-            target[at] = UInt8(ascii: "\"")
-            at += 1
+            if opening {
+                target[at] = UInt8(ascii: "\"")
+                at += 1
+            }
             for byte in utf8 {
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
                     target[at] = byte
@@ -368,8 +398,11 @@ public struct JSONWriter: Sendable {
                 }
                 at += 2
             }
-            target[at] = UInt8(ascii: "\"")
-            return at + 1
+            if closing {
+                target[at] = UInt8(ascii: "\"")
+                at += 1
+            }
+            return at
         }
     }
 
