@@ -8,7 +8,13 @@ public struct OfflineRouter: Sendable {
         public var json: [UInt8]
         public var decision: Decision?
         public var failure: ValidationFailure?
-        public var explanation: String?
+        /// The decision's milestones with their due times.
+        public var milestones: [PlannedMilestone] = []
+
+        /// A readable explanation of the decision (for `route --explain`; made when asked for).
+        public var explanation: String? {
+            self.decision.map { AssignmentEncoder.explanation($0, milestones: self.milestones) }
+        }
     }
 
     public let configuration: SteeringConfiguration
@@ -33,9 +39,7 @@ public struct OfflineRouter: Sendable {
             let json = AssignmentEncoder.assignment(
                 decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy,
                 milestones: milestones)
-            return Result(
-                json: json, decision: decision, failure: nil,
-                explanation: AssignmentEncoder.explanation(decision, milestones: milestones))
+            return Result(json: json, decision: decision, failure: nil, milestones: milestones)
         }
     }
 }

@@ -25,15 +25,14 @@ public struct JSONParser {
     /// The deepest nesting of arrays and objects accepted.
     public static let defaultMaximumDepth = 32
 
+    /// The members an object's array has room for before it grows: a request's largest object has 9.
+    static let objectCapacity = 10
+    /// The same for an array's elements (a request's concerns: 1 to 10).
+    static let arrayCapacity = 4
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int = 0
     private let maximumDepth: Int
-    /// The members of the objects being parsed, innermost last: each object's members are gathered here and copied
-    /// out once, into an array of the right size, instead of growing an array of its own member by member.
-    private var members: [(key: String, value: JSONValue)] = []
-    /// The same for the elements of arrays.
-    private var elements: [JSONValue] = []
-
     private init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
         self.bytes = bytes
         self.maximumDepth = maximumDepth
@@ -136,9 +135,10 @@ public struct JSONParser {
             self.index += 1
             return JSONObject()
         }
-        let start = self.members.count
-        if start == 0 { self.members.reserveCapacity(32) }
-        defer { self.members.removeSubrange(start...) }
+        // Room for the objects of this contract at once (so the array never grows for them); the array becomes the
+        // object's own, with no copy (a shared scratch array copied out cost a retain and a release per member).
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(Self.objectCapacity)
         while true {
             self.skipWhitespace()
             guard self.current == UInt8(ascii: "\"") else {
@@ -147,13 +147,12 @@ public struct JSONParser {
             let keyOffset = self.index
             let key = try self.parseString()
             let duplicate: Bool
-            let count = self.members.count - start
             if seen != nil {
                 duplicate = !seen!.insert(key).inserted
-            } else if count < 32 {
-                duplicate = self.members[start...].contains { $0.key == key }
+            } else if members.count < 32 {
+                duplicate = members.contains { $0.key == key }
             } else {
-                seen = Set(self.members[start...].map(\.key))
+                seen = Set(members.map(\.key))
                 duplicate = !seen!.insert(key).inserted
             }
             guard !duplicate else {
@@ -166,14 +165,14 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
-            self.members.append((key, value))
+            members.append((key, value))
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","):
                 self.index += 1
             case UInt8(ascii: "}"):
                 self.index += 1
-                return JSONObject(Array(self.members[start...]))
+                return JSONObject(members)
             default:
                 throw self.failure(.syntax, "expected ',' or '}'")
             }
@@ -190,20 +189,19 @@ public struct JSONParser {
             self.index += 1
             return []
         }
-        let start = self.elements.count
-        if start == 0 { self.elements.reserveCapacity(16) }
-        defer { self.elements.removeSubrange(start...) }
+        var elements: [JSONValue] = []
+        elements.reserveCapacity(Self.arrayCapacity)
         while true {
             self.skipWhitespace()
             let element = try self.parseValue(depth: depth)
-            self.elements.append(element)
+            elements.append(element)
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","):
                 self.index += 1
             case UInt8(ascii: "]"):
                 self.index += 1
-                return Array(self.elements[start...])
+                return elements
             default:
                 throw self.failure(.syntax, "expected ',' or ']'")
             }
