@@ -320,8 +320,10 @@ public struct JSONWriter: Sendable, TextOutputStream {
 
     /// Writes `string` as a JSON string value (with its separator).
     private mutating func string(_ string: String) {
-        // `withUTF8` reads a small (inline) string from a stack copy; `utf8.withContiguousStorageIfAvailable` has
-        // no storage to offer for those and made every short key and value cost an array allocation.
+        // A native string lends its UTF-8 in place (a copy to call `withUTF8` on would cost a retain and a
+        // release); a small (inline) string has no storage to lend and is read from a stack copy, which costs
+        // nothing (`withContiguousStorageIfAvailable` alone made every short key and value cost an allocation).
+        if string.utf8.withContiguousStorageIfAvailable({ self.string(utf8: $0) }) != nil { return }
         var string = string
         string.withUTF8 { self.string(utf8: $0) }
     }
@@ -340,6 +342,11 @@ public struct JSONWriter: Sendable, TextOutputStream {
 
     /// Writes a piece of the string value begun with ``beginString()``, escaped.
     public mutating func write(_ string: String) {
+        if string.utf8.withContiguousStorageIfAvailable({ self.escaped($0, comma: false, opening: false, closing: false) })
+            != nil
+        {
+            return
+        }
         var string = string
         string.withUTF8 { self.escaped($0, comma: false, opening: false, closing: false) }
     }
