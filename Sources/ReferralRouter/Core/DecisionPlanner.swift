@@ -3,7 +3,10 @@ import Foundation
 import SteeringModel
 
 /// Turns a decision's SLA policy into milestones with due times, by the Finnish working-day calendar.
-struct DecisionPlanner: Sendable {
+///
+/// A class: every routed request's output encoding captures the planner of its decision time, and a reference is
+/// one retain where a copy of the configuration was one per reference it holds.
+final class DecisionPlanner: Sendable {
     let configuration: SteeringConfiguration
 
     init(configuration: SteeringConfiguration) {
