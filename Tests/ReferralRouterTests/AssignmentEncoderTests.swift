@@ -32,6 +32,40 @@ struct AssignmentEncoderTests {
         #expect(AssignmentEncoder.decisionId(requestId: bridged, version: "v1") == Self.definedDecisionId(requestId: bridged, version: "v1"))
     }
 
+    /// A remembered trace entry is copied into the assignment as bytes rendered once: they must read back as the
+    /// entry's own four members, like an entry written member by member.
+    @Test func traceEntriesReadBackAsTheirMembersWhetherRememberedOrNot() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let validator = RequestValidator()
+        let engine = SteeringEngine(table: configuration.table)
+        var traffic = SyntheticTraffic(seed: 23, prefix: "trace", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        var remembered = 0
+        var perDecision = 0
+        for _ in 0..<300 {
+            let request = try validator.validateRequest(traffic.next().value).get()
+            let decision = engine.decide(request)
+            let bytes = AssignmentEncoder.assignment(
+                decision, request: request, decidedAt: Date(), slaPolicy: decision.slaPolicy, milestones: [])
+            guard case .success(.object(let payload)) = JSONParser.parse(bytes), case .array(let written)? = payload["trace"]
+            else {
+                Issue.record("unreadable assignment")
+                continue
+            }
+            try #require(written.count == decision.trace.count)
+            for (value, entry) in zip(written, decision.trace) {
+                if entry.json != nil { remembered += 1 } else { perDecision += 1 }
+                let expected = JSONObject([
+                    ("kind", .string(entry.kind.rawValue)), ("ruleId", .string(entry.ruleId)),
+                    ("matched", .bool(entry.matched)), ("reason", .string(entry.reason)),
+                ])
+                #expect(value == .object(expected))
+            }
+        }
+        // Both paths were taken: most entries are remembered, team resolutions are made per decision.
+        #expect(remembered > perDecision)
+        #expect(perDecision > 0)
+    }
+
     /// The assignment writes each milestone's due time and explanation straight into its record; they must be the
     /// texts the plan defines: the due time formatted with the Helsinki offset, the explanation's paragraph.
     @Test func assignmentMilestonesCarryTheFormattedDueTimeAndExplanation() throws {

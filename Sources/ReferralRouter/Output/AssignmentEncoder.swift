@@ -131,12 +131,7 @@ public enum AssignmentEncoder {
         json.key("trace")
         json.beginArray()
         for entry in decision.trace {
-            json.beginObject()
-            json.field("kind", entry.kind.rawValue)
-            json.field("ruleId", entry.ruleId)
-            json.field("matched", entry.matched)
-            json.field("reason", entry.reason)
-            json.endObject()
+            entry.write(into: &json)
         }
         json.endArray()
         json.field("steeringModelVersion", decision.steeringModelVersion)

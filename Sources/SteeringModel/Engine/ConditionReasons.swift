@@ -23,45 +23,58 @@ final class ConditionReasons: Sendable {
         var teamId: String?
     }
 
-    /// What each rule's condition reads, by list (owner, consultation, consultation request rules).
-    private let reads: [Decision.TraceKind: [ConditionReads]]
-    private let failures = Mutex<[UInt64: String]>([:])
-    private let matches = Mutex<[MatchKey: String]>([:])
+    /// What each rule's condition reads, by list number (owner, consultation, consultation request rules): an array,
+    /// since it is read for every rule of every decision (a dictionary hashed the list each time).
+    private let reads: [[ConditionReads]]
+    private let failures = Mutex<[UInt64: Decision.TraceEntry]>([:])
+    private let matches = Mutex<[MatchKey: Decision.TraceEntry]>([:])
 
     init(rules: RulesConfiguration) {
+        // In the order of `listNumber`; resolution entries have no rules.
         self.reads = [
-            .owner: rules.ownerRules.map { ConditionReads($0.when) },
-            .consultation: rules.consultationRules.map { ConditionReads($0.when) },
-            .consultationRequest: rules.consultationRequestRules.map { ConditionReads($0.when) },
+            rules.ownerRules.map { ConditionReads($0.when) },
+            rules.consultationRules.map { ConditionReads($0.when) },
+            rules.consultationRequestRules.map { ConditionReads($0.when) },
+            [],
         ]
     }
 
-    /// Why the rule's condition does not hold for this request; `make` builds the text.
-    func failure(_ rule: RuleKey, _ features: RequestFeatures, make: () -> String) -> String {
-        guard let reads = self.reads[rule.list], rule.index < reads.count, rule.index < 256,
+    /// The trace entry of a rule whose condition does not hold for this request; `make` builds its text.
+    func failure(_ rule: RuleKey, ruleId: String, _ features: RequestFeatures, make: () -> String) -> Decision.TraceEntry {
+        let reads = self.reads[Self.listNumber(rule.list)]
+        guard rule.index < reads.count, rule.index < 256,
             let narrowed = features.key(reading: reads[rule.index])
-        else { return make() }
+        else { return Decision.TraceEntry(kind: rule.list, ruleId: ruleId, matched: false, reason: make()) }
         let key = narrowed << 10 | UInt64(rule.index) << 2 | UInt64(Self.listNumber(rule.list))
-        return Self.remembered(key, in: self.failures, make: make)
+        return Self.remembered(key, in: self.failures) {
+            Decision.TraceEntry(kind: rule.list, ruleId: ruleId, matched: false, reason: make())
+        }
     }
 
-    /// What a matched rule says: its reason, the unit type and (for consultations) the team.
-    func match(_ rule: RuleKey, unitType: UnitType, teamId: String?, make: () -> String) -> String {
-        Self.remembered(MatchKey(rule: rule, unitType: unitType, teamId: teamId), in: self.matches, make: make)
+    /// The trace entry of a matched rule: its reason, the unit type and (for consultations) the team.
+    func match(
+        _ rule: RuleKey, ruleId: String, unitType: UnitType, teamId: String?, make: () -> String
+    ) -> Decision.TraceEntry {
+        Self.remembered(MatchKey(rule: rule, unitType: unitType, teamId: teamId), in: self.matches) {
+            Decision.TraceEntry(kind: rule.list, ruleId: ruleId, matched: true, reason: make())
+        }
     }
 
-    /// The text remembered under `key`, or the one `make` builds (remembered while there is room).
+    /// The entry remembered under `key`, or the one `make` builds (remembered, with its JSON, while there is room).
     private static func remembered<Key: Hashable & Sendable>(
         _ key: Key,
-        in texts: borrowing Mutex<[Key: String]>,
-        make: () -> String
-    ) -> String {
-        if let text = texts.withLock({ $0[key] }) { return text }
-        let text = make()
-        texts.withLock { texts in
-            if texts.count < Self.capacity { texts[key] = text }
+        in entries: borrowing Mutex<[Key: Decision.TraceEntry]>,
+        make: () -> Decision.TraceEntry
+    ) -> Decision.TraceEntry {
+        if let entry = entries.withLock({ $0[key] }) { return entry }
+        let entry = make()
+        let full = entries.withLock { $0.count >= Self.capacity }
+        guard !full else { return entry }
+        let rendered = entry.rendered()
+        entries.withLock { entries in
+            if entries.count < Self.capacity { entries[key] = rendered }
         }
-        return text
+        return rendered
     }
 
     /// How many failure texts are remembered (for tests: the keys must stay narrow for the memo to serve).

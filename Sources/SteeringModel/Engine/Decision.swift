@@ -35,6 +35,44 @@ public struct Decision: Sendable, Hashable {
         public var ruleId: String
         public var matched: Bool
         public var reason: String
+        /// The entry as ``write(into:)`` writes it, kept with an entry the engine remembers (most of a trace says
+        /// why a rule does not apply, in the same words for many requests): an assignment then copies these bytes
+        /// instead of writing the four members again. `nil` for an entry made for one decision.
+        public private(set) var json: [UInt8]? = nil
+
+        public init(kind: TraceKind, ruleId: String, matched: Bool, reason: String) {
+            self.kind = kind
+            self.ruleId = ruleId
+            self.matched = matched
+            self.reason = reason
+        }
+
+        /// The entry with its JSON rendered, for remembering.
+        func rendered() -> TraceEntry {
+            var entry = self
+            var json = JSONWriter(capacity: 64 + self.ruleId.utf8.count + self.reason.utf8.count)
+            self.writeMembers(into: &json)
+            entry.json = json.finish()
+            return entry
+        }
+
+        /// Writes the entry as the JSON object an assignment's trace carries: `kind`, `ruleId`, `matched`, `reason`.
+        public func write(into json: inout JSONWriter) {
+            if let rendered = self.json {
+                json.raw(rendered)
+            } else {
+                self.writeMembers(into: &json)
+            }
+        }
+
+        private func writeMembers(into json: inout JSONWriter) {
+            json.beginObject()
+            json.field("kind", self.kind.rawValue)
+            json.field("ruleId", self.ruleId)
+            json.field("matched", self.matched)
+            json.field("reason", self.reason)
+            json.endObject()
+        }
     }
 
     public var requestId: String

@@ -78,8 +78,8 @@ public struct SteeringEngine: Sendable {
         var consultations: [Decision.Consultation] = []
         let rules = self.table.rules.consultationRules
         for index in rules.indices {
-            if let why = self.unmet(rules, index, kind: .consultation, request, features) {
-                trace.append(.init(kind: .consultation, ruleId: rules[index].id, matched: false, reason: why))
+            if let unmet = self.unmet(rules, index, kind: .consultation, request, features) {
+                trace.append(unmet)
                 continue
             }
             let rule = rules[index]
@@ -115,10 +115,10 @@ public struct SteeringEngine: Sendable {
                     ))
                 continue
             }
-            let reason = self.reasons.match(key, unitType: target.unitType, teamId: pick.team.id) {
-                "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
-            }
-            trace.append(.init(kind: .consultation, ruleId: rule.id, matched: true, reason: reason))
+            trace.append(
+                self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id) {
+                    "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
+                })
             consultations.append(
                 Decision.Consultation(
                     unitType: target.unitType, teamId: pick.team.id, teamName: pick.team.name, ruleId: rule.id,
@@ -191,8 +191,8 @@ public struct SteeringEngine: Sendable {
         trace: inout [Decision.TraceEntry]
     ) -> (rule: Rule, unitType: UnitType, sla: String?)? {
         for index in rules.indices {
-            if let why = self.unmet(rules, index, kind: kind, request, features) {
-                trace.append(.init(kind: kind, ruleId: rules[index].id, matched: false, reason: why))
+            if let unmet = self.unmet(rules, index, kind: kind, request, features) {
+                trace.append(unmet)
                 continue
             }
             let rule = rules[index]
@@ -204,10 +204,10 @@ public struct SteeringEngine: Sendable {
                         reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
                 continue
             }
-            let reason = self.reasons.match(key, unitType: target.unitType, teamId: nil) {
-                "\(rule.reason) → \(target.unitType.rawValue)"
-            }
-            trace.append(.init(kind: kind, ruleId: rule.id, matched: true, reason: reason))
+            trace.append(
+                self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: nil) {
+                    "\(rule.reason) → \(target.unitType.rawValue)"
+                })
             return (rule, target.unitType, target.sla)
         }
         return nil
@@ -223,9 +223,9 @@ public struct SteeringEngine: Sendable {
         kind: Decision.TraceKind,
         _ request: ReferralRequest,
         _ features: RequestFeatures
-    ) -> String? {
+    ) -> Decision.TraceEntry? {
         guard !self.holds(rules[index].when, request) else { return nil }
-        return self.reasons.failure(.init(list: kind, index: index), features) {
+        return self.reasons.failure(.init(list: kind, index: index), ruleId: rules[index].id, features) {
             self.evaluate(rules[index].when, request).1
         }
     }
