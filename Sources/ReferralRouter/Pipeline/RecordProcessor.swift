@@ -220,6 +220,7 @@ final class RecordProcessor: @unchecked Sendable {
         }
         // The state change is made; the outputs are encoded from values fixed now, on the output worker.
         let planner = self.planner
+        let consultations = decision.consultations.count
         let (events, deadlines) = started
         let (partition, offset, state) = (record.partition, record.offset, entry)
         let encode: @Sendable () -> [OutputRecord] = {
@@ -255,7 +256,7 @@ final class RecordProcessor: @unchecked Sendable {
                     request.id, state, partition: partition, offset: offset, now: now, nowText: stamp.timeText, key: key))
             return outputs
         }
-        return Result(outputs: [], outcome: .routed(consultations: decision.consultations.count), deferred: encode)
+        return Result(outputs: [], outcome: .routed(consultations: consultations), deferred: encode)
     }
 
     private func processStatus(_ record: KafkaRecord) -> Result {
