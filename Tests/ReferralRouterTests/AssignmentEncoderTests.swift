@@ -54,6 +54,10 @@ struct AssignmentEncoderTests {
             try #require(written.count == decision.trace.count)
             for (value, entry) in zip(written, decision.trace) {
                 if entry.json != nil { remembered += 1 } else { perDecision += 1 }
+                // Remembered or not, an entry is the same entry: its rendered bytes are not part of its identity.
+                let fresh = Decision.TraceEntry(kind: entry.kind, ruleId: entry.ruleId, matched: entry.matched, reason: entry.reason)
+                #expect(fresh == entry)
+                #expect(fresh.hashValue == entry.hashValue)
                 let expected = JSONObject([
                     ("kind", .string(entry.kind.rawValue)), ("ruleId", .string(entry.ruleId)),
                     ("matched", .bool(entry.matched)), ("reason", .string(entry.reason)),

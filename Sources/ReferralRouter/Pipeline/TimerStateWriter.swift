@@ -59,7 +59,7 @@ final class TimerStateWriter: Sendable {
         json.endArray()
         json.endObject()
         // The members without the braces.
-        let bytes = Array(json.bytes.dropFirst().dropLast())
+        let bytes = Array(json.finish().dropFirst().dropLast())
         self.rendered.withLockedValue { rendered in
             if rendered.count < 1024 { rendered[part] = bytes }
         }

@@ -31,14 +31,28 @@ public struct Decision: Sendable, Hashable {
 
     /// One rule considered or one step of team resolution.
     public struct TraceEntry: Sendable, Hashable {
-        public var kind: TraceKind
-        public var ruleId: String
-        public var matched: Bool
-        public var reason: String
+        // Constants, so that the rendered `json` can never disagree with them.
+        public let kind: TraceKind
+        public let ruleId: String
+        public let matched: Bool
+        public let reason: String
         /// The entry as ``write(into:)`` writes it, kept with an entry the engine remembers (most of a trace says
         /// why a rule does not apply, in the same words for many requests): an assignment then copies these bytes
-        /// instead of writing the four members again. `nil` for an entry made for one decision.
+        /// instead of writing the four members again. `nil` for an entry made for one decision. Not part of the
+        /// entry's identity: equality and hashing compare the four members only (an entry is the same whether or
+        /// not it was remembered).
         public private(set) var json: [UInt8]? = nil
+
+        public static func == (lhs: TraceEntry, rhs: TraceEntry) -> Bool {
+            lhs.kind == rhs.kind && lhs.ruleId == rhs.ruleId && lhs.matched == rhs.matched && lhs.reason == rhs.reason
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(self.kind)
+            hasher.combine(self.ruleId)
+            hasher.combine(self.matched)
+            hasher.combine(self.reason)
+        }
 
         public init(kind: TraceKind, ruleId: String, matched: Bool, reason: String) {
             self.kind = kind
@@ -50,7 +64,7 @@ public struct Decision: Sendable, Hashable {
         /// The entry with its JSON rendered, for remembering.
         func rendered() -> TraceEntry {
             var entry = self
-            var json = JSONWriter(capacity: 64 + self.ruleId.utf8.count + self.reason.utf8.count)
+            var json = JSONWriter(capacity: 96 + self.ruleId.utf8.count + self.reason.utf8.count)
             self.writeMembers(into: &json)
             entry.json = json.finish()
             return entry

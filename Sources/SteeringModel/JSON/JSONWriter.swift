@@ -4,11 +4,11 @@
 /// (the same decision always serialises to the same bytes) and cheap to produce.
 ///
 /// The bytes go into an array that is kept larger than what was written (`count` of its bytes are written, the
-/// rest is zeroed room), so that each call writes its separator, name and value through one pointer after one
+/// rest is room whose contents mean nothing), so that each call writes its separator, name and value through one pointer after one
 /// capacity check instead of appending byte by byte; ``finish()`` trims the array and hands it over without a
 /// copy.
 public struct JSONWriter: Sendable, TextOutputStream {
-    /// The written bytes (`count` of them), then zeroed room.
+    /// The written bytes (`count` of them), then room (zeroed at first; a write may leave a byte past `count`).
     private var storage: [UInt8]
     /// How many bytes of `storage` are written.
     public private(set) var count = 0
@@ -340,7 +340,8 @@ public struct JSONWriter: Sendable, TextOutputStream {
         self.punctuation(UInt8(ascii: "\""), separated: true)
     }
 
-    /// Writes a piece of the string value begun with ``beginString()``, escaped.
+    /// Writes a piece of the string value begun with ``beginString()``, escaped (only between ``beginString()`` and
+    /// ``endString()``: it writes no quotes of its own).
     public mutating func write(_ string: String) {
         if string.utf8.withContiguousStorageIfAvailable({ self.escaped($0, comma: false, opening: false, closing: false) })
             != nil
@@ -375,8 +376,20 @@ public struct JSONWriter: Sendable, TextOutputStream {
             }
             return
         }
-        // Each byte becomes at most six (`\u00XX`).
-        self.write(upTo: utf8.count * 6 + extra) { target in
+        // Room for exactly the escaped text (a reservation of six bytes per byte, the longest escape, could leave a
+        // long free text's record holding several times its size).
+        var escapedCount = 0
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                escapedCount += 2
+            case 0..<0x20:
+                escapedCount += 6
+            default:
+                escapedCount += 1
+            }
+        }
+        self.write(upTo: escapedCount + extra) { target in
             var at = Self.comma(comma, to: target)
             if opening {
                 target[at] = UInt8(ascii: "\"")
