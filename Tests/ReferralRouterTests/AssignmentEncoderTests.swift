@@ -34,21 +34,38 @@ struct AssignmentEncoderTests {
 
     /// A remembered trace entry is copied into the assignment as bytes rendered once: they must read back as the
     /// entry's own four members, like an entry written member by member.
-    @Test func traceEntriesReadBackAsTheirMembersWhetherRememberedOrNot() throws {
+    /// `count` valid requests of the demo generator's mix, decided by the shipped configuration (one engine for all,
+    /// so that its memo warms up), planned when `planned`, encoded as assignments and read back.
+    static func assignments(
+        seed: UInt64, prefix: String, count: Int, planned: Bool
+    ) throws -> [(decision: Decision, milestones: [PlannedMilestone], payload: JSONObject)] {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let validator = RequestValidator()
         let engine = SteeringEngine(table: configuration.table)
-        var traffic = SyntheticTraffic(seed: 23, prefix: "trace", invalidShare: 0, duplicateShare: 0, statusShare: 0)
-        var remembered = 0
-        var perDecision = 0
-        for _ in 0..<300 {
+        let planner = DecisionPlanner(configuration: configuration)
+        var traffic = SyntheticTraffic(seed: seed, prefix: prefix, invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        var result: [(decision: Decision, milestones: [PlannedMilestone], payload: JSONObject)] = []
+        for _ in 0..<count {
             let request = try validator.validateRequest(traffic.next().value).get()
             let decision = engine.decide(request)
+            let milestones = planned ? planner.plan(decision, request: request) : []
             let bytes = AssignmentEncoder.assignment(
-                decision, request: request, decidedAt: Date(), slaPolicy: decision.slaPolicy, milestones: [])
-            guard case .success(.object(let payload)) = JSONParser.parse(bytes), case .array(let written)? = payload["trace"]
-            else {
+                decision, request: request, decidedAt: Date(), slaPolicy: decision.slaPolicy, milestones: milestones)
+            guard case .success(.object(let payload)) = JSONParser.parse(bytes) else {
                 Issue.record("unreadable assignment")
+                continue
+            }
+            result.append((decision, milestones, payload))
+        }
+        return result
+    }
+
+    @Test func traceEntriesReadBackAsTheirMembersWhetherRememberedOrNot() throws {
+        var remembered = 0
+        var perDecision = 0
+        for (decision, _, payload) in try Self.assignments(seed: 23, prefix: "trace", count: 300, planned: false) {
+            guard case .array(let written)? = payload["trace"] else {
+                Issue.record("no trace in the assignment")
                 continue
             }
             try #require(written.count == decision.trace.count)
@@ -73,23 +90,11 @@ struct AssignmentEncoderTests {
     /// The assignment writes each milestone's due time and explanation straight into its record; they must be the
     /// texts the plan defines: the due time formatted with the Helsinki offset, the explanation's paragraph.
     @Test func assignmentMilestonesCarryTheFormattedDueTimeAndExplanation() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let validator = RequestValidator()
-        let engine = SteeringEngine(table: configuration.table)
-        let planner = DecisionPlanner(configuration: configuration)
-        var traffic = SyntheticTraffic(seed: 17, prefix: "plan", invalidShare: 0, duplicateShare: 0, statusShare: 0)
         var explained = 0
         var skipping = 0
-        for _ in 0..<400 {
-            let request = try validator.validateRequest(traffic.next().value).get()
-            let decision = engine.decide(request)
-            let milestones = planner.plan(decision, request: request)
-            let bytes = AssignmentEncoder.assignment(
-                decision, request: request, decidedAt: Date(), slaPolicy: decision.slaPolicy, milestones: milestones)
-            guard case .success(.object(let payload)) = JSONParser.parse(bytes), case .object(let sla)? = payload["sla"],
-                case .array(let written)? = sla["milestones"]
-            else {
-                Issue.record("unreadable assignment")
+        for (_, milestones, payload) in try Self.assignments(seed: 17, prefix: "plan", count: 400, planned: true) {
+            guard case .object(let sla)? = payload["sla"], case .array(let written)? = sla["milestones"] else {
+                Issue.record("no SLA milestones in the assignment")
                 continue
             }
             try #require(written.count == milestones.count)

@@ -325,12 +325,13 @@ final class RecordProcessor: @unchecked Sendable {
         let deadLetter = OutputRecord(
             id: Array("\(source)/deadletter".utf8), topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
         let rejectionKey = failure.id.map { Array($0.utf8) } ?? record.key
+        let rejectionId = Array("\(source)/rejection".utf8)
         let rejection = OutputRecord(
-            id: Array("\(source)/rejection".utf8), topic: self.topics.rejections, partition: nil, key: rejectionKey,
+            id: rejectionId, topic: self.topics.rejections, partition: nil, key: rejectionKey,
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
             headers: self.cloudEvent(
-                id: Array("\(source)/rejection".utf8), type: Self.rejectionType, schema: Self.rejectionSchema,
+                id: rejectionId, type: Self.rejectionType, schema: Self.rejectionSchema,
                 stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))))
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
@@ -676,20 +677,12 @@ final class RecordProcessor: @unchecked Sendable {
     /// The UTF-8 bytes of an output id made of `base`, `separator` and `suffix`, in one allocation (an output id is
     /// made for nearly every output).
     static func outputId(_ base: String, _ separator: StaticString, _ suffix: String = "") -> [UInt8] {
-        var base = base
-        var suffix = suffix
-        return base.withUTF8 { base in
-            suffix.withUTF8 { suffix in
-                separator.withUTF8Buffer { separator in
-                    var bytes: [UInt8] = []
-                    bytes.reserveCapacity(base.count + separator.count + suffix.count)
-                    bytes.append(contentsOf: base)
-                    bytes.append(contentsOf: separator)
-                    bytes.append(contentsOf: suffix)
-                    return bytes
-                }
-            }
-        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(base.utf8.count + separator.utf8CodeUnitCount + suffix.utf8.count)
+        bytes.append(contentsOf: base.utf8)
+        separator.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: suffix.utf8)
+        return bytes
     }
 
     // Headers that are the same on many records are built once (their bytes are shared, not copied).

@@ -66,9 +66,9 @@ final class ConditionReasons: Sendable {
         in entries: borrowing Mutex<[Key: Decision.TraceEntry]>,
         make: () -> Decision.TraceEntry
     ) -> Decision.TraceEntry {
-        if let entry = entries.withLock({ $0[key] }) { return entry }
+        let (known, full) = entries.withLock { ($0[key], $0.count >= Self.capacity) }
+        if let known { return known }
         let entry = make()
-        let full = entries.withLock { $0.count >= Self.capacity }
         guard !full else { return entry }
         let rendered = entry.rendered()
         entries.withLock { entries in

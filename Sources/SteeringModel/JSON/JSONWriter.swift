@@ -211,23 +211,20 @@ public struct JSONWriter: Sendable, TextOutputStream {
     }
 
     private mutating func literal(_ text: StaticString) {
-        let comma = self.needsComma()
-        text.withUTF8Buffer { text in
-            self.write(upTo: text.count + 1) { target in
-                let at = Self.comma(comma, to: target)
-                return at + Self.copy(text, to: target + at)
-            }
-        }
+        text.withUTF8Buffer { self.unescaped($0) }
     }
 
     /// Writes pre-serialised JSON as a value.
     public mutating func raw(_ json: [UInt8]) {
+        json.withUnsafeBufferPointer { self.unescaped($0) }
+    }
+
+    /// Writes a value whose bytes need no escaping (a literal, a number, pre-serialised JSON), after its separator.
+    private mutating func unescaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         let comma = self.needsComma()
-        json.withUnsafeBufferPointer { json in
-            self.write(upTo: json.count + 1) { target in
-                let at = Self.comma(comma, to: target)
-                return at + Self.copy(json, to: target + at)
-            }
+        self.write(upTo: bytes.count + 1) { target in
+            let at = Self.comma(comma, to: target)
+            return at + Self.copy(bytes, to: target + at)
         }
     }
 
@@ -240,13 +237,7 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// Writes a number with the shortest representation that reads back as the same `Double`.
     public mutating func value(_ double: Double) {
         var text = String(double)
-        let comma = self.needsComma()
-        text.withUTF8 { text in
-            self.write(upTo: text.count + 1) { target in
-                let at = Self.comma(comma, to: target)
-                return at + Self.copy(text, to: target + at)
-            }
-        }
+        text.withUTF8 { self.unescaped($0) }
     }
 
     /// Members whose names are data (topic names, log metadata keys): the name is escaped like any string.
@@ -316,21 +307,22 @@ public struct JSONWriter: Sendable, TextOutputStream {
 
     // MARK: Strings
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Calls `body` with the UTF-8 of `string`.
+    ///
+    /// A native string lends its UTF-8 in place (a copy to call `withUTF8` on would cost a retain and a release); a
+    /// small (inline) string has no storage to lend and is read from a stack copy, which costs nothing
+    /// (`withContiguousStorageIfAvailable` alone made every short key and value cost an allocation).
+    @inline(__always)
+    private static func withUTF8(of string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if string.utf8.withContiguousStorageIfAvailable(body) != nil { return }
+        var string = string
+        string.withUTF8(body)
+    }
 
     /// Writes `string` as a JSON string value (with its separator).
     private mutating func string(_ string: String) {
-        // A native string lends its UTF-8 in place (a copy to call `withUTF8` on would cost a retain and a
-        // release); a small (inline) string has no storage to lend and is read from a stack copy, which costs
-        // nothing (`withContiguousStorageIfAvailable` alone made every short key and value cost an allocation).
-        if string.utf8.withContiguousStorageIfAvailable({ self.string(utf8: $0) }) != nil { return }
-        var string = string
-        string.withUTF8 { self.string(utf8: $0) }
-    }
-
-    private mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         let comma = self.needsComma()
-        self.escaped(utf8, comma: comma, opening: true, closing: true)
+        Self.withUTF8(of: string) { self.escaped($0, comma: comma, opening: true, closing: true) }
     }
 
     /// Begins a string value whose text comes in pieces, each escaped as it comes: through ``write(_:)`` (so that a
@@ -343,13 +335,7 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// Writes a piece of the string value begun with ``beginString()``, escaped (only between ``beginString()`` and
     /// ``endString()``: it writes no quotes of its own).
     public mutating func write(_ string: String) {
-        if string.utf8.withContiguousStorageIfAvailable({ self.escaped($0, comma: false, opening: false, closing: false) })
-            != nil
-        {
-            return
-        }
-        var string = string
-        string.withUTF8 { self.escaped($0, comma: false, opening: false, closing: false) }
+        Self.withUTF8(of: string) { self.escaped($0, comma: false, opening: false, closing: false) }
     }
 
     public mutating func endString() {
@@ -412,8 +398,8 @@ public struct JSONWriter: Sendable, TextOutputStream {
                     target[at + 1] = UInt8(ascii: "u")
                     target[at + 2] = UInt8(ascii: "0")
                     target[at + 3] = UInt8(ascii: "0")
-                    target[at + 4] = Self.hex[Int(byte >> 4)]
-                    target[at + 5] = Self.hex[Int(byte & 0x0F)]
+                    target[at + 4] = SHA256.hexDigits[Int(byte >> 4)]
+                    target[at + 5] = SHA256.hexDigits[Int(byte & 0x0F)]
                     at += 4
                 }
                 at += 2
