@@ -15,32 +15,69 @@ public struct KafkaDeliveryReport: Sendable {
 
 /// An idempotent producer with delivery reports, polled on a thread of its own.
 ///
-/// Delivery reports arrive on that thread through `onDelivery`; it must return quickly.
+/// Delivery reports are handed over in batches through `onDeliveries`: librdkafka calls back once per record while
+/// a thread polls it, the callbacks only collect the reports, and after each poll the batch is passed on. A consumer
+/// of reports (the offset tracker, the latency histogram) thus takes its lock once per batch instead of once per
+/// record: per record, the lock was contended by the thread that registers records, and each contention cost a
+/// futex wait and a wake-up on a machine whose cores were busy. Batches are handed over one at a time, in the order
+/// they were collected; `flush` returns only after every report collected so far was handed over.
 public final class KafkaProducerClient: @unchecked Sendable {
     private let client: RDKafkaClient
     private let logger: Logger
     private let pollThread = NIOLockedValueBox<Bool>(false)
     private let pollStopped = DispatchSemaphore(value: 0)
+    private let onDeliveries: @Sendable ([KafkaDeliveryReport]) -> Void
+    /// Held while a batch is taken and handed over, so that batches never overlap and a `flush` that takes it
+    /// waits for the poll thread's batch in progress.
+    private let handOver = NIOLock()
 
     /// - Parameters:
     ///   - properties: librdkafka properties; `enable.idempotence` and `acks` default to `true` and `all`.
-    ///   - onDelivery: called once per produced record, on the producer's poll thread.
+    ///   - onDeliveries: called with the delivery reports of one or more produced records (every record gets
+    ///     exactly one), on the producer's poll thread or on a thread inside `flush`; it must return quickly.
     public init(
         properties: [String: String],
         logger: Logger,
-        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+        onDeliveries: @escaping @Sendable ([KafkaDeliveryReport]) -> Void
     ) throws(KafkaIOError) {
         var properties = properties
         properties["enable.idempotence", default: "true"] = properties["enable.idempotence"] ?? "true"
         properties["acks"] = properties["acks"] ?? "all"
         let context = RDKafkaCallbackContext(logger: logger)
-        context.onDelivery = { token, error, partition, offset in
-            let failure: KafkaIOError? =
-                error == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaIOError.from(error, .produce, "delivery failed")
-            onDelivery(KafkaDeliveryReport(token: token, partition: partition, offset: offset, error: failure))
-        }
+        context.collectsDeliveries = true
         self.client = try RDKafkaClient(kind: .producer, properties: properties, context: context)
         self.logger = logger
+        self.onDeliveries = onDeliveries
+    }
+
+    /// A producer whose reports are handed over one by one (for callers that do little with them).
+    public convenience init(
+        properties: [String: String],
+        logger: Logger,
+        onDelivery: @escaping @Sendable (KafkaDeliveryReport) -> Void
+    ) throws(KafkaIOError) {
+        try self.init(properties: properties, logger: logger, onDeliveries: { reports in reports.forEach(onDelivery) })
+    }
+
+    /// Hands the reports collected so far to `onDeliveries`. Called after every librdkafka call that serves
+    /// callbacks.
+    private func handOverDeliveries() {
+        self.handOver.withLock {
+            let collected = self.client.context.takeDeliveries()
+            guard !collected.isEmpty else { return }
+            self.onDeliveries(collected.map { delivery in
+                let failure: KafkaIOError? =
+                    delivery.error == RD_KAFKA_RESP_ERR_NO_ERROR
+                    ? nil : KafkaIOError.from(delivery.error, .produce, "delivery failed")
+                return KafkaDeliveryReport(token: delivery.token, partition: delivery.partition, offset: delivery.offset, error: failure)
+            })
+        }
+    }
+
+    /// Serves librdkafka's callbacks for up to `timeoutMilliseconds` and hands over the reports they collected.
+    private func poll(timeoutMilliseconds: Int32) {
+        rd_kafka_poll(self.client.pointer, timeoutMilliseconds)
+        self.handOverDeliveries()
     }
 
     /// Starts the thread that serves delivery reports.
@@ -52,10 +89,10 @@ public final class KafkaProducerClient: @unchecked Sendable {
         guard !alreadyRunning else { return }
         let thread = Thread { [self] in
             while self.pollThread.withLockedValue({ $0 }) {
-                rd_kafka_poll(self.client.pointer, 50)
+                self.poll(timeoutMilliseconds: 50)
             }
             // Serve what is left.
-            rd_kafka_poll(self.client.pointer, 0)
+            self.poll(timeoutMilliseconds: 0)
             self.pollStopped.signal()
         }
         thread.name = "kafka-producer-poll"
@@ -120,7 +157,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
             // Not enqueued: the headers are still ours.
             rd_kafka_headers_destroy(headerList)
             if error == RD_KAFKA_RESP_ERR__QUEUE_FULL, clock.now < deadline {
-                rd_kafka_poll(self.client.pointer, 10)
+                self.poll(timeoutMilliseconds: 10)
                 continue
             }
             throw KafkaIOError.from(error, .produce, "produce to \(topic)")
@@ -132,7 +169,11 @@ public final class KafkaProducerClient: @unchecked Sendable {
     /// - Returns: `true` when nothing is left in flight.
     @discardableResult
     public func flush(timeoutMilliseconds: Int32) -> Bool {
-        rd_kafka_flush(self.client.pointer, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR
+        let result = rd_kafka_flush(self.client.pointer, timeoutMilliseconds)
+        // Every report librdkafka has served is collected by now; hand them over (after the poll thread's batch in
+        // progress, if any), so that what the caller reads next (committable offsets) includes them.
+        self.handOverDeliveries()
+        return result == RD_KAFKA_RESP_ERR_NO_ERROR
     }
 
     /// Drops every record not yet delivered (queued and in flight); their delivery reports say purged.
@@ -187,6 +228,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
             // A flush of at most 1 ms: wakes the broker threads to send what lingers, then serves delivery reports.
             rd_kafka_flush(self.client.pointer, 1)
         }
+        self.handOverDeliveries()
         // The commit gets what is left of the timeout, so that the whole call stays within it.
         let remaining = clock.now.duration(to: deadline).components
         let remainingMilliseconds = max(1, remaining.seconds * 1000 + remaining.attoseconds / 1_000_000_000_000_000)

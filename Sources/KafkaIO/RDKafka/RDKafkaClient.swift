@@ -8,8 +8,33 @@ import NIOConcurrencyHelpers
 /// in `deinit` before releasing it, so the unretained pointer given to librdkafka is valid for every callback.
 final class RDKafkaCallbackContext: @unchecked Sendable {
     let logger: Logger
-    /// Set once before the handle is created and never changed afterwards.
-    var onDelivery: (@Sendable (UInt64, rd_kafka_resp_err_t, Int32, Int64) -> Void)?
+    /// Set once before the handle is created and never changed afterwards: a producer's delivery reports are
+    /// collected (see ``KafkaProducerClient``).
+    var collectsDeliveries = false
+    /// Delivery reports collected by the callback, not yet handed over.
+    private let deliveries = NIOLockedValueBox<[Delivery]>([])
+
+    struct Delivery {
+        var token: UInt64
+        var error: rd_kafka_resp_err_t
+        var partition: Int32
+        var offset: Int64
+    }
+
+    func collect(_ delivery: Delivery) {
+        self.deliveries.withLockedValue { $0.append(delivery) }
+    }
+
+    /// The reports collected so far, oldest first; the next ones go into a fresh list.
+    func takeDeliveries() -> [Delivery] {
+        self.deliveries.withLockedValue { collected in
+            guard !collected.isEmpty else { return [] }
+            var taken: [Delivery] = []
+            taken.reserveCapacity(Swift.max(64, collected.count))
+            swap(&taken, &collected)
+            return taken
+        }
+    }
     var onRebalance: ((rd_kafka_resp_err_t, [KafkaPartition]) -> Void)?
     let lastError = NIOLockedValueBox<String?>(nil)
 
@@ -73,8 +98,10 @@ final class RDKafkaClient: @unchecked Sendable {
             rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
                 guard let opaque, let message else { return }
                 let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
-                let token = UInt64(UInt(bitPattern: message.pointee._private))
-                context.onDelivery?(token, message.pointee.err, message.pointee.partition, message.pointee.offset)
+                guard context.collectsDeliveries else { return }
+                context.collect(.init(
+                    token: UInt64(UInt(bitPattern: message.pointee._private)), error: message.pointee.err,
+                    partition: message.pointee.partition, offset: message.pointee.offset))
             }
         } else {
             rd_kafka_conf_set_rebalance_cb(conf) { handle, error, partitions, opaque in

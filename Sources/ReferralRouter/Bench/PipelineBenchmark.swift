@@ -384,9 +384,7 @@ public enum PipelineBenchmark {
         let tracker = OffsetTracker()
         let producer = try KafkaProducerClient(
             properties: RouterService.producerProperties(settings), logger: logger,
-            onDelivery: { report in
-                tracker.delivered(token: report.token, partition: report.partition, offset: report.offset, error: report.error)
-            })
+            onDeliveries: { reports in tracker.delivered(reports) })
         let consumer = try KafkaConsumerClient(properties: RouterService.consumerProperties(settings), logger: logger)
         final class Listener: KafkaRebalanceListener, @unchecked Sendable {
             func partitionsRevoked(_ partitions: [KafkaPartition]) {}
@@ -402,28 +400,34 @@ public enum PipelineBenchmark {
         var lastCommit = Date()
         var lastStore = ContinuousClock.now
         var cpuStart = 0.0
+        var round: [KafkaRecord] = []
+        round.reserveCapacity(RouterService.recordsPerIteration)
         while true {
             if processed >= records, tracker.recordsInFlight == 0 { break }
             // The router's loop shape: up to 64 records per round, offsets stored every 20 ms, committed each second.
-            var handled = 0
-            while handled < RouterService.recordsPerIteration,
-                let record = try consumer.poll(timeoutMilliseconds: handled == 0 ? 100 : 0)
+            // Like the router's output worker, a round's records are registered with the tracker in one call.
+            round.removeAll(keepingCapacity: true)
+            while round.count < RouterService.recordsPerIteration,
+                let record = try consumer.poll(timeoutMilliseconds: round.isEmpty ? 100 : 0)
             {
-                handled += 1
                 if started == nil {
                     started = Date()
                     cpuStart = Self.processCPUSeconds()
                 }
-                let batch = outputs[Int(record.partition)][Int(record.offset)]
-                let partition = KafkaPartition(topic: record.topic, partition: record.partition)
-                let tokens = tracker.register(partition, offset: record.offset, outputTopics: batch.map(\.topic))
-                for (output, token) in zip(batch, tokens) {
+                round.append(record)
+            }
+            let batches = round.map { outputs[Int($0.partition)][Int($0.offset)] }
+            let tokens = tracker.register(round.indices.map { index in
+                (KafkaPartition(topic: round[index].topic, partition: round[index].partition), round[index].offset, batches[index].map(\.topic))
+            })
+            for index in round.indices {
+                for (output, token) in zip(batches[index], tokens[index]) {
                     try producer.produce(
                         topic: output.topic, partition: output.partition, key: output.key, value: output.value,
                         headers: output.headers, token: token)
                 }
-                processed += 1
             }
+            processed += round.count
             if ContinuousClock.now - lastStore >= .milliseconds(20) {
                 lastStore = ContinuousClock.now
                 for checkpoint in tracker.takeCommittable() {

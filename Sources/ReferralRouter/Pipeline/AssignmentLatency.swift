@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import KafkaIO
 import NIOConcurrencyHelpers
 
 /// End-to-end latency of assignments: from the input record's Kafka timestamp to the moment the assignment is
@@ -40,11 +41,41 @@ final class AssignmentLatency: Sendable {
         }
     }
 
+    /// Assignments handed to the producer, with their tokens and their inputs' timestamps (ms), under one lock.
+    func produced(_ assignments: [(token: UInt64, inputTimestamp: Int64)]) {
+        guard !assignments.isEmpty else { return }
+        self.state.withLockedValue { state in
+            for (token, inputTimestamp) in assignments where inputTimestamp > 0 {
+                if self.transactional {
+                    state.transaction.append(inputTimestamp)
+                } else {
+                    state.pending[token] = inputTimestamp
+                }
+            }
+        }
+    }
+
     /// A delivery report (default guarantee); failed deliveries are not measured (the record is replayed).
     func delivered(token: UInt64, failed: Bool) {
         guard !self.transactional else { return }
         guard let timestamp = self.state.withLockedValue({ $0.pending.removeValue(forKey: token) }), !failed else { return }
         self.record([timestamp])
+    }
+
+    /// A batch of delivery reports (default guarantee), under one lock and with one reading of the clock.
+    func delivered(_ reports: [KafkaDeliveryReport]) {
+        guard !self.transactional else { return }
+        let timestamps = self.state.withLockedValue { state -> [Int64] in
+            guard !state.pending.isEmpty else { return [] }
+            var delivered: [Int64] = []
+            for report in reports {
+                if let timestamp = state.pending.removeValue(forKey: report.token), report.error == nil {
+                    delivered.append(timestamp)
+                }
+            }
+            return delivered
+        }
+        self.record(timestamps)
     }
 
     /// The open transaction committed: its assignments are visible now.

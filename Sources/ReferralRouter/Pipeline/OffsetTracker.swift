@@ -64,50 +64,74 @@ final class OffsetTracker: Sendable {
     /// per output, in the same order.
     func register(_ partition: KafkaPartition, offset: Int64?, outputTopics: [String]) -> [UInt64] {
         self.state.withLockedValue { state in
-            // Moved out of the dictionary and back, so that appending never copies the pending list.
-            var progress = state.partitions.removeValue(forKey: partition) ?? PartitionProgress()
-            let sequence = progress.base + progress.pending.count
-            var tokens: [UInt64] = []
-            tokens.reserveCapacity(outputTopics.count)
-            for topic in outputTopics {
-                let token = state.nextToken
-                state.nextToken += 1
-                state.tokens[token] = TokenTarget(input: partition, sequence: sequence, outputTopic: topic)
-                tokens.append(token)
-            }
-            progress.pending.append(Entry(offset: offset, remaining: outputTopics.count))
-            // Timer batches count too, so that backpressure also bounds what a burst of overdue timers enqueues.
-            state.recordsInFlight += 1
-            Self.advance(&progress, &state.recordsInFlight)
-            state.partitions[partition] = progress
-            return tokens
+            Self.register(partition, offset: offset, outputTopics: outputTopics, in: &state)
         }
+    }
+
+    /// Registers records in order under one lock; returns the tokens of each record's outputs.
+    func register(_ records: [(partition: KafkaPartition, offset: Int64?, outputTopics: [String])]) -> [[UInt64]] {
+        self.state.withLockedValue { state in
+            records.map { Self.register($0.partition, offset: $0.offset, outputTopics: $0.outputTopics, in: &state) }
+        }
+    }
+
+    private static func register(_ partition: KafkaPartition, offset: Int64?, outputTopics: [String], in state: inout State) -> [UInt64] {
+        // Moved out of the dictionary and back, so that appending never copies the pending list.
+        var progress = state.partitions.removeValue(forKey: partition) ?? PartitionProgress()
+        let sequence = progress.base + progress.pending.count
+        var tokens: [UInt64] = []
+        tokens.reserveCapacity(outputTopics.count)
+        for topic in outputTopics {
+            let token = state.nextToken
+            state.nextToken += 1
+            state.tokens[token] = TokenTarget(input: partition, sequence: sequence, outputTopic: topic)
+            tokens.append(token)
+        }
+        progress.pending.append(Entry(offset: offset, remaining: outputTopics.count))
+        // Timer batches count too, so that backpressure also bounds what a burst of overdue timers enqueues.
+        state.recordsInFlight += 1
+        Self.advance(&progress, &state.recordsInFlight)
+        state.partitions[partition] = progress
+        return tokens
     }
 
     /// Records a delivery report.
     func delivered(token: UInt64, partition: Int32, offset: Int64, error: KafkaIOError?) {
         self.state.withLockedValue { state in
-            let target = state.tokens.removeValue(forKey: token)
-            if let error {
-                // Purged records belong to an aborted transaction or a partition given up; they are replayed.
-                if !error.isPurged {
-                    state.failure = state.failure ?? error
-                }
-                return
-            }
-            guard let target, var progress = state.partitions.removeValue(forKey: target.input) else { return }
-            defer { state.partitions[target.input] = progress }
-            let index = target.sequence - progress.base
-            guard index >= 0, index < progress.pending.count else { return }
-            progress.pending[index].remaining -= 1
-            let output = KafkaPartition(topic: target.outputTopic, partition: partition)
-            if let existing = progress.pending[index].outputEnds.firstIndex(where: { $0.partition == output }) {
-                progress.pending[index].outputEnds[existing].end = max(progress.pending[index].outputEnds[existing].end, offset + 1)
-            } else {
-                progress.pending[index].outputEnds.append((output, offset + 1))
-            }
-            Self.advance(&progress, &state.recordsInFlight)
+            Self.record(token: token, partition: partition, offset: offset, error: error, in: &state)
         }
+    }
+
+    /// Records a batch of delivery reports under one lock.
+    func delivered(_ reports: [KafkaDeliveryReport]) {
+        self.state.withLockedValue { state in
+            for report in reports {
+                Self.record(token: report.token, partition: report.partition, offset: report.offset, error: report.error, in: &state)
+            }
+        }
+    }
+
+    private static func record(token: UInt64, partition: Int32, offset: Int64, error: KafkaIOError?, in state: inout State) {
+        let target = state.tokens.removeValue(forKey: token)
+        if let error {
+            // Purged records belong to an aborted transaction or a partition given up; they are replayed.
+            if !error.isPurged {
+                state.failure = state.failure ?? error
+            }
+            return
+        }
+        guard let target, var progress = state.partitions.removeValue(forKey: target.input) else { return }
+        defer { state.partitions[target.input] = progress }
+        let index = target.sequence - progress.base
+        guard index >= 0, index < progress.pending.count else { return }
+        progress.pending[index].remaining -= 1
+        let output = KafkaPartition(topic: target.outputTopic, partition: partition)
+        if let existing = progress.pending[index].outputEnds.firstIndex(where: { $0.partition == output }) {
+            progress.pending[index].outputEnds[existing].end = max(progress.pending[index].outputEnds[existing].end, offset + 1)
+        } else {
+            progress.pending[index].outputEnds.append((output, offset + 1))
+        }
+        Self.advance(&progress, &state.recordsInFlight)
     }
 
     private static func advance(_ progress: inout PartitionProgress, _ inFlight: inout Int) {

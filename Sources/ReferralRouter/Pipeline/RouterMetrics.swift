@@ -26,14 +26,14 @@ final class RouterMetrics: Sendable {
         self.slaEvents = Counter(label: "referral_router_sla_events_total", factory: factory)
     }
 
-    func deadLettered(code: String) {
+    func deadLettered(code: String, count: Int = 1) {
         let counter = self.deadLetterCounters.withLockedValue { counters in
             if let counter = counters[code] { return counter }
             let counter = Counter(label: "referral_router_dead_lettered_total", dimensions: [("reason", code)], factory: self.factory)
             counters[code] = counter
             return counter
         }
-        counter.increment()
+        counter.increment(by: count)
     }
 
     /// Open timers, timers with a warning fired, and breached timers per team (team ids are not personal data).

@@ -60,9 +60,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.latency = latency
         self.producer = try KafkaProducerClient(
             properties: Self.producerProperties(settings), logger: logger,
-            onDelivery: { report in
-                tracker.delivered(token: report.token, partition: report.partition, offset: report.offset, error: report.error)
-                latency.delivered(token: report.token, failed: report.error != nil)
+            onDeliveries: { reports in
+                tracker.delivered(reports)
+                latency.delivered(reports)
             })
         self.consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
         self.processor = RecordProcessor(
@@ -328,10 +328,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.batch.removeAll(keepingCapacity: true)
         self.worker.submit { [self] in
             let jobs = handOff.take()
-            for job in jobs {
-                try self.publish(job.result.materialize(), of: job.record, partition: job.partition)
-                self.count(job.result.outcome)
-            }
+            try self.publish(jobs)
             // What the loop allocated goes back to the loop to be freed (see `retired`).
             self.retired.withLockedValue { $0.append(consume jobs) }
         }
@@ -364,14 +361,35 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.retired.withLockedValue { swap(&$0, &finished) }
     }
 
-    /// Registers a record's outputs with the offset tracker and hands them to the producer (on the output worker).
-    private func publish(_ outputs: [OutputRecord], of record: KafkaRecord, partition: KafkaPartition) throws {
-        let tokens = self.tracker.register(partition, offset: record.offset, outputTopics: outputs.map(\.topic))
-        for index in outputs.indices {
-            let (output, token) = (outputs[index], tokens[index])
-            if output.topic == self.settings.topics.assignments {
-                self.latency.produced(token: token, inputTimestamp: record.timestamp)
+    /// Encodes a batch of decided records, registers their outputs with the offset tracker and hands them to the
+    /// producer (on the output worker).
+    ///
+    /// The tracker, the latency histogram and the counts are each updated once per batch, not once per record:
+    /// the tracker's lock is shared with the producer's poll thread, and taken per record it was contended.
+    private func publish(_ jobs: [DecidedRecord]) throws {
+        let outputs = jobs.map { $0.result.materialize() }
+        let tokens = self.tracker.register(
+            jobs.indices.map { (jobs[$0].partition, jobs[$0].record.offset, outputs[$0].map(\.topic)) })
+        let assignments = self.settings.topics.assignments
+        var produced: [(token: UInt64, inputTimestamp: Int64)] = []
+        produced.reserveCapacity(jobs.count)
+        for index in jobs.indices {
+            for (output, token) in zip(outputs[index], tokens[index]) where output.topic == assignments {
+                produced.append((token, jobs[index].record.timestamp))
             }
+        }
+        self.latency.produced(produced)
+        var counts = BatchCounts()
+        // What was produced is counted even when a later record of the batch fails.
+        defer { self.count(counts) }
+        for index in jobs.indices {
+            try self.produce(outputs[index], tokens: tokens[index], of: jobs[index].record)
+            counts.add(jobs[index].result.outcome, outputs: outputs[index], slaTopic: self.settings.topics.sla)
+        }
+    }
+
+    private func produce(_ outputs: [OutputRecord], tokens: [UInt64], of record: KafkaRecord) throws {
+        for (output, token) in zip(outputs, tokens) {
             do {
                 try self.producer.produce(
                     topic: output.topic, partition: output.partition, key: output.key, value: output.value,
@@ -389,11 +407,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     topic: output.topic, partition: output.partition, key: output.key, value: [], headers: headers,
                     token: token)
             }
-        }
-        let slaEvents = outputs.filter { $0.topic == self.settings.topics.sla }.count
-        if slaEvents > 0 {
-            self.metrics.slaEvents.increment(by: slaEvents)
-            self.statistics.update { $0.slaEvents += slaEvents }
         }
     }
 
@@ -450,24 +463,49 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.logger.info("Configuration reloaded", metadata: ["steeringModelVersion": "\(configuration.version)"])
     }
 
-    private func count(_ outcome: RecordProcessor.Outcome) {
-        switch outcome {
-        case .routed(let consultations):
-            self.metrics.routed.increment()
-            self.metrics.consultations.increment(by: consultations)
-            self.statistics.update {
-                $0.routed += 1
-                $0.consultations += consultations
+    /// The outcomes of a batch of published records, for the metrics and the status page.
+    struct BatchCounts {
+        var routed = 0
+        var consultations = 0
+        var duplicates = 0
+        var statusUpdates = 0
+        var deadLettered: [String: Int] = [:]
+        var slaEvents = 0
+
+        mutating func add(_ outcome: RecordProcessor.Outcome, outputs: [OutputRecord], slaTopic: String) {
+            switch outcome {
+            case .routed(let consultations):
+                self.routed += 1
+                self.consultations += consultations
+            case .duplicate:
+                self.duplicates += 1
+            case .statusApplied:
+                self.statusUpdates += 1
+            case .deadLettered(let code):
+                self.deadLettered[code, default: 0] += 1
             }
-        case .duplicate:
-            self.metrics.duplicates.increment()
-            self.statistics.update { $0.duplicates += 1 }
-        case .statusApplied:
-            self.metrics.statusUpdates.increment()
-            self.statistics.update { $0.statusUpdates += 1 }
-        case .deadLettered(let code):
-            self.metrics.deadLettered(code: code)
-            self.statistics.update { $0.deadLettered[code, default: 0] += 1 }
+            self.slaEvents += outputs.count { $0.topic == slaTopic }
+        }
+    }
+
+    private func count(_ counts: BatchCounts) {
+        if counts.routed > 0 { self.metrics.routed.increment(by: counts.routed) }
+        if counts.consultations > 0 { self.metrics.consultations.increment(by: counts.consultations) }
+        if counts.duplicates > 0 { self.metrics.duplicates.increment(by: counts.duplicates) }
+        if counts.statusUpdates > 0 { self.metrics.statusUpdates.increment(by: counts.statusUpdates) }
+        if counts.slaEvents > 0 { self.metrics.slaEvents.increment(by: counts.slaEvents) }
+        for (code, count) in counts.deadLettered {
+            self.metrics.deadLettered(code: code, count: count)
+        }
+        self.statistics.update {
+            $0.routed += counts.routed
+            $0.consultations += counts.consultations
+            $0.duplicates += counts.duplicates
+            $0.statusUpdates += counts.statusUpdates
+            $0.slaEvents += counts.slaEvents
+            for (code, count) in counts.deadLettered {
+                $0.deadLettered[code, default: 0] += count
+            }
         }
     }
 
