@@ -30,6 +30,9 @@ public final class KafkaProducerClient: @unchecked Sendable {
     /// Held while a batch is taken and handed over, so that batches never overlap and a `flush` that takes it
     /// waits for the poll thread's batch in progress.
     private let handOver = NIOLock()
+    /// librdkafka's handles of the topics produced to, by name (see `topicHandle`); destroyed in `deinit`, before
+    /// the client.
+    private let topicHandles = NIOLockedValueBox<[String: OpaquePointer]>([:])
 
     /// - Parameters:
     ///   - properties: librdkafka properties; `enable.idempotence` and `acks` default to `true` and `all`.
@@ -110,6 +113,25 @@ public final class KafkaProducerClient: @unchecked Sendable {
         }
     }
 
+    deinit {
+        for handle in self.topicHandles.withLockedValue({ $0.values }) {
+            rd_kafka_topic_destroy(handle)
+        }
+    }
+
+    /// The handle of a topic, made on its first record: producing by name costs librdkafka a look-up under the
+    /// client's write lock and a reference taken and dropped per record, and the name's conversion to a C string
+    /// an allocation when it is short enough to be stored inline. `nil` when librdkafka refuses the name; the
+    /// record is then produced by name, so that the error is the one librdkafka gives for it.
+    private func topicHandle(_ topic: String) -> OpaquePointer? {
+        self.topicHandles.withLockedValue { handles in
+            if let handle = handles[topic] { return handle }
+            guard let handle = rd_kafka_topic_new(self.client.pointer, topic, nil) else { return nil }
+            handles[topic] = handle
+            return handle
+        }
+    }
+
     /// Enqueues a record. When librdkafka's queue is full it polls and retries, for at most `queueFullTimeout`; then
     /// it throws, so that a stalled broker cannot hang the caller (and its shutdown) forever.
     ///
@@ -127,29 +149,38 @@ public final class KafkaProducerClient: @unchecked Sendable {
     ) throws(KafkaIOError) {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: queueFullTimeout)
+        let topicHandle = self.topicHandle(topic)
         while true {
             let headerList = rd_kafka_headers_new(headers.count)!
             for header in headers {
-                if let bytes = header.value {
-                    _ = bytes.withUnsafeBytes { buffer in
-                        rd_kafka_header_add(headerList, header.key, -1, buffer.baseAddress, buffer.count)
+                // The key's length is passed, so its bytes need no terminating NUL: a small (inline) string's
+                // bytes are read on the stack, where passing the String as a C string would allocate a copy.
+                var name = header.key
+                name.withUTF8 { name in
+                    name.withMemoryRebound(to: CChar.self) { name in
+                        if let bytes = header.value {
+                            _ = bytes.withUnsafeBytes { buffer in
+                                rd_kafka_header_add(headerList, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
+                            }
+                        } else {
+                            _ = rd_kafka_header_add(headerList, name.baseAddress, name.count, nil, 0)
+                        }
                     }
-                } else {
-                    rd_kafka_header_add(headerList, header.key, -1, nil, 0)
                 }
             }
             let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
+            let partition = partition ?? RD_KAFKA_PARTITION_UA
             let error: rd_kafka_resp_err_t = value.withUnsafeBytes { valueBuffer in
-                if let key {
-                    return key.withUnsafeBytes { keyBuffer in
-                        crdkafka_produce(
-                            self.client.pointer, topic, partition ?? RD_KAFKA_PARTITION_UA, keyBuffer.baseAddress,
-                            keyBuffer.count, valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
+                Self.withBytes(of: key) { keyAddress, keyCount in
+                    if let topicHandle {
+                        return crdkafka_produce_rkt(
+                            self.client.pointer, topicHandle, partition, keyAddress, keyCount,
+                            valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
                     }
+                    return crdkafka_produce(
+                        self.client.pointer, topic, partition, keyAddress, keyCount,
+                        valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
                 }
-                return crdkafka_produce(
-                    self.client.pointer, topic, partition ?? RD_KAFKA_PARTITION_UA, nil, 0, valueBuffer.baseAddress,
-                    valueBuffer.count, headerList, timestamp, opaque)
             }
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {
                 return
@@ -162,6 +193,14 @@ public final class KafkaProducerClient: @unchecked Sendable {
             }
             throw KafkaIOError.from(error, .produce, "produce to \(topic)")
         }
+    }
+
+    /// A key's address and length for librdkafka: no key is a null pointer (an empty key is not).
+    private static func withBytes<Result>(
+        of key: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> Result
+    ) -> Result {
+        guard let key else { return body(nil, 0) }
+        return key.withUnsafeBytes { body($0.baseAddress, $0.count) }
     }
 
     /// Waits until every enqueued record is delivered or failed, up to the timeout.
