@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 
@@ -78,8 +79,27 @@ public final class KafkaConsumerClient: @unchecked Sendable {
             onError(failure)
             return nil
         }
-        let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topic = message.pointee.rkt.map { self.topicName(rd_kafka_topic_name($0)) } ?? ""
         return KafkaRecord(copying: message, topic: topic)
+    }
+
+    /// The names of the topics consumed so far, so that a record's topic is not made into a new `String` each time
+    /// (a name longer than 15 bytes, such as `referrals.requests`, is not stored inline and would allocate).
+    private let topicNames = NIOLockedValueBox<[String]>([])
+
+    private func topicName(_ name: UnsafePointer<CChar>) -> String {
+        let length = strlen(name)
+        return self.topicNames.withLockedValue { names in
+            for index in names.indices {
+                let same = names[index].utf8.withContiguousStorageIfAvailable { known in
+                    known.count == length && memcmp(known.baseAddress!, name, length) == 0
+                }
+                if same == true { return names[index] }
+            }
+            let made = String(cString: name)
+            if names.count < 64 { names.append(made) }
+            return made
+        }
     }
 
     /// Assigns partitions directly, outside any group (for reading a state topic), starting at the given offsets.

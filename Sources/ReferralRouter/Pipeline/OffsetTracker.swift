@@ -129,6 +129,10 @@ final class OffsetTracker: Sendable {
         if let existing = progress.pending[index].outputEnds.firstIndex(where: { $0.partition == output }) {
             progress.pending[index].outputEnds[existing].end = max(progress.pending[index].outputEnds[existing].end, offset + 1)
         } else {
+            if progress.pending[index].outputEnds.isEmpty {
+                // Room for every output still to come (each is at most one more end), so the list grows once.
+                progress.pending[index].outputEnds.reserveCapacity(progress.pending[index].remaining + 1)
+            }
             progress.pending[index].outputEnds.append((output, offset + 1))
         }
         Self.advance(&progress, &state.recordsInFlight)
