@@ -3,24 +3,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-/// rd_kafka_producev is variadic and cannot be called from Swift; this fixed-arity wrapper can.
+/// rd_kafka_producev is variadic and cannot be called from Swift; this fixed-arity wrapper can. It takes a topic
+/// handle from rd_kafka_topic_new, kept by the caller: by handle, librdkafka neither looks the topic up by name (under
+/// the client's write lock) nor takes and drops a reference to it for every record.
 /// Ownership: on success librdkafka owns `headers`; on failure the caller must destroy them.
-static inline rd_kafka_resp_err_t crdkafka_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+static inline rd_kafka_resp_err_t crdkafka_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
                                                    const void *key, size_t key_len, const void *value,
                                                    size_t value_len, rd_kafka_headers_t *headers,
                                                    int64_t timestamp_ms, void *msg_opaque) {
-    return rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
-                             RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),
-                             RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
-}
-
-/// The same with a topic handle from rd_kafka_topic_new, kept by the caller: librdkafka then neither looks the
-/// topic up by name (under the client's write lock) nor takes and drops a reference to it for every record.
-static inline rd_kafka_resp_err_t crdkafka_produce_rkt(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
-                                                       const void *key, size_t key_len, const void *value,
-                                                       size_t value_len, rd_kafka_headers_t *headers,
-                                                       int64_t timestamp_ms, void *msg_opaque) {
     return rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_len),
                              RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),

@@ -121,15 +121,17 @@ public final class KafkaProducerClient: @unchecked Sendable {
 
     /// The handle of a topic, made on its first record: producing by name costs librdkafka a look-up under the
     /// client's write lock and a reference taken and dropped per record, and the name's conversion to a C string
-    /// an allocation when it is short enough to be stored inline. `nil` when librdkafka refuses the name; the
-    /// record is then produced by name, so that the error is the one librdkafka gives for it.
-    private func topicHandle(_ topic: String) -> OpaquePointer? {
-        self.topicHandles.withLockedValue { handles in
+    /// an allocation when it is short enough to be stored inline.
+    /// - Throws: librdkafka's error when it refuses the name (as producing by name would).
+    private func topicHandle(_ topic: String) throws(KafkaIOError) -> OpaquePointer {
+        let handle = self.topicHandles.withLockedValue { handles -> OpaquePointer? in
             if let handle = handles[topic] { return handle }
             guard let handle = rd_kafka_topic_new(self.client.pointer, topic, nil) else { return nil }
             handles[topic] = handle
             return handle
         }
+        guard let handle else { throw KafkaIOError.from(rd_kafka_last_error(), .produce, "produce to \(topic)") }
+        return handle
     }
 
     /// Enqueues a record. When librdkafka's queue is full it polls and retries, for at most `queueFullTimeout`; then
@@ -149,7 +151,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
     ) throws(KafkaIOError) {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: queueFullTimeout)
-        let topicHandle = self.topicHandle(topic)
+        let topicHandle = try self.topicHandle(topic)
         while true {
             let headerList = rd_kafka_headers_new(headers.count)!
             for header in headers {
@@ -172,13 +174,8 @@ public final class KafkaProducerClient: @unchecked Sendable {
             let partition = partition ?? RD_KAFKA_PARTITION_UA
             let error: rd_kafka_resp_err_t = value.withUnsafeBytes { valueBuffer in
                 Self.withBytes(of: key) { keyAddress, keyCount in
-                    if let topicHandle {
-                        return crdkafka_produce_rkt(
-                            self.client.pointer, topicHandle, partition, keyAddress, keyCount,
-                            valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
-                    }
-                    return crdkafka_produce(
-                        self.client.pointer, topic, partition, keyAddress, keyCount,
+                    crdkafka_produce(
+                        self.client.pointer, topicHandle, partition, keyAddress, keyCount,
                         valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
                 }
             }

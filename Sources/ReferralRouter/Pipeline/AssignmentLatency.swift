@@ -29,19 +29,8 @@ final class AssignmentLatency: Sendable {
         self.observer = observer
     }
 
-    /// An assignment was handed to the producer with `token`; `inputTimestamp` is its input's timestamp (ms).
-    func produced(token: UInt64, inputTimestamp: Int64) {
-        guard inputTimestamp > 0 else { return }
-        self.state.withLockedValue { state in
-            if self.transactional {
-                state.transaction.append(inputTimestamp)
-            } else {
-                state.pending[token] = inputTimestamp
-            }
-        }
-    }
-
-    /// Assignments handed to the producer, with their tokens and their inputs' timestamps (ms), under one lock.
+    /// Assignments handed to the producer, with their tokens and their inputs' timestamps (ms; 0 for none, not
+    /// measured), under one lock.
     func produced(_ assignments: [(token: UInt64, inputTimestamp: Int64)]) {
         guard !assignments.isEmpty else { return }
         self.state.withLockedValue { state in
@@ -55,14 +44,8 @@ final class AssignmentLatency: Sendable {
         }
     }
 
-    /// A delivery report (default guarantee); failed deliveries are not measured (the record is replayed).
-    func delivered(token: UInt64, failed: Bool) {
-        guard !self.transactional else { return }
-        guard let timestamp = self.state.withLockedValue({ $0.pending.removeValue(forKey: token) }), !failed else { return }
-        self.record([timestamp])
-    }
-
-    /// A batch of delivery reports (default guarantee), under one lock and with one reading of the clock.
+    /// A batch of delivery reports (default guarantee), under one lock and with one reading of the clock; failed
+    /// deliveries are not measured (the record is replayed).
     func delivered(_ reports: [KafkaDeliveryReport]) {
         guard !self.transactional else { return }
         let timestamps = self.state.withLockedValue { state -> [Int64] in

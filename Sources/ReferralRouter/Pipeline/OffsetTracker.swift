@@ -95,25 +95,19 @@ final class OffsetTracker: Sendable {
         return tokens
     }
 
-    /// Records a delivery report.
-    func delivered(token: UInt64, partition: Int32, offset: Int64, error: KafkaIOError?) {
-        self.state.withLockedValue { state in
-            Self.record(token: token, partition: partition, offset: offset, error: error, in: &state)
-        }
-    }
-
     /// Records a batch of delivery reports under one lock.
     func delivered(_ reports: [KafkaDeliveryReport]) {
         self.state.withLockedValue { state in
             for report in reports {
-                Self.record(token: report.token, partition: report.partition, offset: report.offset, error: report.error, in: &state)
+                Self.record(report, in: &state)
             }
         }
     }
 
-    private static func record(token: UInt64, partition: Int32, offset: Int64, error: KafkaIOError?, in state: inout State) {
-        let target = state.tokens.removeValue(forKey: token)
-        if let error {
+    private static func record(_ report: KafkaDeliveryReport, in state: inout State) {
+        let (partition, offset) = (report.partition, report.offset)
+        let target = state.tokens.removeValue(forKey: report.token)
+        if let error = report.error {
             // Purged records belong to an aborted transaction or a partition given up; they are replayed.
             if !error.isPurged {
                 state.failure = state.failure ?? error
