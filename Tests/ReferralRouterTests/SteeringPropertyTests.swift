@@ -123,6 +123,73 @@ struct SteeringPropertyTests {
         #expect(outcomes == [true, false])
     }
 
+    /// The compiled conditions decisions test agree with `holds` for every rule of the shipped lists, and for
+    /// conditions made to reach every clause: empty lists, unknown ages, nested and empty alternatives.
+    @Test func compiledConditionsAgreeWithHolds() throws {
+        let table = ShippedConfiguration.configuration.table
+        let engine = SteeringEngine(table: table)
+        let made: [RuleCondition] = [
+            RuleCondition(),
+            RuleCondition(type: []),
+            RuleCondition(type: [.consultation]),
+            RuleCondition(urgency: [.emergency, .prevention]),
+            RuleCondition(urgency: []),
+            RuleCondition(severity: [.severe]),
+            RuleCondition(concerns: []),
+            RuleCondition(concerns: [.bullying, .disability]),
+            RuleCondition(ages: AgeRange(0, 6)),
+            RuleCondition(ages: AgeRange(13, 25), hasSchool: false),
+            RuleCondition(hasSchool: true),
+            RuleCondition(anyOf: []),
+            RuleCondition(
+                severity: [.moderate, .severe],
+                anyOf: [
+                    RuleCondition(concerns: [.mentalHealth]),
+                    RuleCondition(anyOf: [RuleCondition(ages: AgeRange(7, 12)), RuleCondition(type: [.referral])]),
+                ]),
+        ]
+        let madeRules = made.enumerated().map { Rule(id: "made.\($0.offset)", reason: "made", when: $0.element) }
+        let lists: [(CompiledConditions, [[Rule]])] = [
+            (
+                engine.conditions,
+                [table.rules.ownerRules, table.rules.consultationRules, table.rules.consultationRequestRules]
+            ),
+            (
+                CompiledConditions(
+                    rules: RulesConfiguration(
+                        fallbackRegion: "none", ownerRules: madeRules, consultationRules: [],
+                        consultationRequestRules: madeRules.reversed())),
+                [madeRules, [], madeRules.reversed()]
+            ),
+        ]
+        var rng = SeededGenerator(seed: 11)
+        var outcomes: [String: Set<Bool>] = [:]
+        for index in 0..<1500 {
+            let spec = RequestGenerator.request(index, using: &rng)
+            let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+            let features = RequestFeatures(request)
+            for (compiled, rules) in lists {
+                for (list, listRules) in rules.enumerated() {
+                    for (ruleIndex, rule) in listRules.enumerated() {
+                        let expected = engine.holds(rule.when, request)
+                        #expect(
+                            compiled.holds(list: list, index: ruleIndex, features) == expected,
+                            "rule \(rule.id) of list \(list), request \(index)")
+                        outcomes[rule.id, default: []].insert(expected)
+                    }
+                }
+            }
+        }
+        // The made conditions that can hold both ways were seen both ways (the generator reaches each clause).
+        for rule in madeRules where ![0, 1, 4, 6, 11].contains(Int(rule.id.dropFirst(5))!) {
+            #expect(outcomes[rule.id] == [true, false], "\(rule.id): \(outcomes[rule.id] ?? [])")
+        }
+        for id in ["made.1", "made.4", "made.6", "made.11"] {
+            #expect(outcomes[id] == [false], "an empty list never holds")
+        }
+        #expect(outcomes["made.0"] == [true], "an empty condition always holds")
+    }
+
     /// A condition that reads the age and the school (here the age inside an alternative) must tell an unknown age
     /// with a school from one without: every value a condition reads is part of its memo key.
     @Test func theMemoKeyKeepsEveryValueTheConditionReads() throws {

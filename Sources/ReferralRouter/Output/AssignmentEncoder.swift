@@ -130,8 +130,11 @@ public enum AssignmentEncoder {
         json.endObject()
         json.key("trace")
         json.beginArray()
-        for entry in decision.trace {
-            entry.write(into: &json)
+        // In place: `for entry in` copied each entry out (three references retained and released).
+        decision.trace.withUnsafeBufferPointer { trace in
+            for index in trace.indices {
+                trace[index].write(into: &json)
+            }
         }
         json.endArray()
         json.field("steeringModelVersion", decision.steeringModelVersion)

@@ -4,21 +4,28 @@
 /// Building it validates everything that decisions rely on; an invalid configuration never becomes a table.
 public struct RoutingTable: Sendable {
     /// A region with its source file, indexed for lookups.
-    public struct Region: Sendable {
+    ///
+    /// A class: every decision holds its region while resolving teams, and copying a structure of this many
+    /// references cost a retain and a release of each.
+    public final class Region: Sendable {
         public let configuration: RegionConfiguration
         public let source: String
         let teamsByType: [UnitType: [RegionConfiguration.Team]]
+        /// Validated at load: the triage team exists and is of type triage.
+        public let triageTeam: RegionConfiguration.Team
+
+        init(configuration: RegionConfiguration, source: String) {
+            self.configuration = configuration
+            self.source = source
+            self.teamsByType = Dictionary(grouping: configuration.teams, by: \.unitType)
+            self.triageTeam = configuration.teams.first { $0.id == configuration.region.triageTeam }!
+        }
 
         public var id: String { self.configuration.region.id }
         public var name: String { self.configuration.region.name }
 
         public func teams(of unitType: UnitType) -> [RegionConfiguration.Team] {
             self.teamsByType[unitType] ?? []
-        }
-
-        public var triageTeam: RegionConfiguration.Team {
-            // Validated at load: the triage team exists and is of type triage.
-            self.configuration.teams.first { $0.id == self.configuration.region.triageTeam }!
         }
     }
 
@@ -63,11 +70,7 @@ public struct RoutingTable: Sendable {
         for (index, region) in regions.enumerated() {
             let configuration = region.configuration
             indexedRegions.append(
-                Region(
-                    configuration: configuration,
-                    source: region.source,
-                    teamsByType: Dictionary(grouping: configuration.teams, by: \.unitType)
-                )
+                Region(configuration: configuration, source: region.source)
             )
             byId[configuration.region.id] = index
             for municipality in configuration.municipalities {

@@ -82,7 +82,7 @@ final class ConditionReasons: Sendable {
         self.failures.withLock { $0.count }
     }
 
-    private static func listNumber(_ list: Decision.TraceKind) -> Int {
+    static func listNumber(_ list: Decision.TraceKind) -> Int {
         switch list {
         case .owner: 0
         case .consultation: 1

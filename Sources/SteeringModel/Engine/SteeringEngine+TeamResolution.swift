@@ -48,7 +48,8 @@ extension SteeringEngine {
         let language = request.client.language
         var area: String?
         let candidates: [RegionConfiguration.Team]
-        let basis: String
+        // What the trace's text says the team was chosen by.
+        let basis: Basis
         switch unitType {
         case .familyCentre, .youthLowThreshold:
             if let unresolved = location.unresolved {
@@ -62,7 +63,7 @@ extension SteeringEngine {
                 return self.triage(region, because: failure.reason, language: language, trace: &trace)
             case .success(let found):
                 area = found.area
-                basis = found.basis
+                basis = .area(found.basis, municipality: municipality.code, postalCode: request.client.postalCode, area: found.area)
             }
             candidates = region.teams(of: unitType).filter { team in
                 (team.areas ?? []).contains(area!) && team.serves(age: age)
@@ -85,7 +86,7 @@ extension SteeringEngine {
             // The school decides, even when the client's home municipality is in another region.
             region = school.region
             candidates = school.region.teams(of: .schoolWelfare).filter { $0.id == school.school.team }
-            basis = "school \(schoolId) → its student-welfare team"
+            basis = .school(schoolId)
         case .triage:
             return self.triage(region, because: "the rule names the triage team", language: language, trace: &trace)
         default:
@@ -99,14 +100,16 @@ extension SteeringEngine {
                     because: "region \(region.id) has no \(unitType.rawValue) team for \(Self.ageText(age))",
                     language: language, trace: &trace)
             }
-            basis = "region \(region.id), unit type \(unitType.rawValue), \(Self.ageText(age))"
+            basis = .region
         }
         // Validated above: candidates is not empty.
         let pick = Self.pick(candidates, language: language, loads: loads)!
         trace.append(
             .init(
                 kind: .resolution, ruleId: "resolve.team", matched: true,
-                reason: "\(basis); \(pick.explanation) → \(pick.team.id)"))
+                reason:
+                    "\(basis.text(unitType: unitType, region: region.id, age: age)); \(Self.explanation(of: pick, language: language, loads: loads)) → \(pick.team.id)"
+            ))
         let team = pick.team
         return ResolvedOwner(
             owner: Decision.Owner(
@@ -141,23 +144,53 @@ extension SteeringEngine {
     static func area(
         of municipality: RegionConfiguration.Municipality,
         postalCode: String?
-    ) -> Result<(area: String, basis: String), AreaFailure> {
+    ) -> Result<(area: String, basis: AreaBasis), AreaFailure> {
         if let postalAreas = municipality.postalAreas, !postalAreas.isEmpty {
             if let postalCode {
                 for postalArea in postalAreas where postalArea.postalCodes.contains(where: { $0.contains(postalCode) }) {
-                    return .success(
-                        (postalArea.area, "municipality \(municipality.code), postal code \(postalCode) → area \(postalArea.area)"))
+                    return .success((postalArea.area, .postalCode))
                 }
             }
             if let area = municipality.area {
-                let why = postalCode == nil ? "no postal code given" : "postal code \(postalCode!) in no split range"
-                return .success((area, "municipality \(municipality.code) (\(why)) → default area \(area)"))
+                return .success((area, .defaultArea))
             }
             let why = postalCode == nil ? "no postal code was given" : "postal code \(postalCode!) is in no configured range"
             return .failure(AreaFailure(reason: "municipality \(municipality.code) is split by postal code and \(why)"))
         }
         // Validated at load: an unsplit municipality has an area.
-        return .success((municipality.area!, "municipality \(municipality.code) → area \(municipality.area!)"))
+        return .success((municipality.area!, .unsplit))
+    }
+
+    /// How a municipality's area was found.
+    enum AreaBasis {
+        /// The postal code is in one of the split municipality's ranges.
+        case postalCode
+        /// The municipality is split, the postal code is missing or in no range, and it has a default area.
+        case defaultArea
+        /// The municipality is not split.
+        case unsplit
+    }
+
+    /// What a team was chosen by, for the resolution's trace text.
+    enum Basis {
+        case area(AreaBasis, municipality: String, postalCode: String?, area: String)
+        case school(String)
+        case region
+
+        func text(unitType: UnitType, region: String, age: Int?) -> String {
+            switch self {
+            case .area(.postalCode, let municipality, let postalCode, let area):
+                "municipality \(municipality), postal code \(postalCode!) → area \(area)"
+            case .area(.defaultArea, let municipality, let postalCode, let area):
+                "municipality \(municipality) (\(postalCode == nil ? "no postal code given" : "postal code \(postalCode!) in no split range")) → default area \(area)"
+            case .area(.unsplit, let municipality, _, let area):
+                "municipality \(municipality) → area \(area)"
+            case .school(let schoolId):
+                "school \(schoolId) → its student-welfare team"
+            case .region:
+                "region \(region), unit type \(unitType.rawValue), \(SteeringEngine.ageText(age))"
+            }
+        }
     }
 
     struct AreaFailure: Error, CustomStringConvertible {
@@ -168,7 +201,9 @@ extension SteeringEngine {
     struct Pick {
         var team: RegionConfiguration.Team
         var languageMatched: Bool
-        var explanation: String
+        /// How many candidates work in the client's language (all of them when none does).
+        var poolCount: Int
+        var candidateCount: Int
     }
 
     /// Chooses among candidates: the client's language first, then the least open load relative to capacity,
@@ -187,13 +222,19 @@ extension SteeringEngine {
             let rhsScore = rhsLoad * lhs.capacity
             return lhsScore != rhsScore ? lhsScore < rhsScore : lhs.id < rhs.id
         }!
+        return Pick(
+            team: best, languageMatched: languageMatched, poolCount: pool.count, candidateCount: candidates.count)
+    }
+
+    /// Why the pick was made, for the trace: the language, then (among several) the load.
+    static func explanation(of pick: Pick, language: String, loads: [String: Int]) -> String {
         var explanation =
-            languageMatched
-            ? "\(pool.count) of \(candidates.count) candidate(s) work in '\(language)'"
-            : "no candidate works in '\(language)'; served in \(best.languages.joined(separator: "/"))"
-        if pool.count > 1 {
-            explanation += "; least open load \(loads[best.id] ?? 0)/\(best.capacity)"
+            pick.languageMatched
+            ? "\(pick.poolCount) of \(pick.candidateCount) candidate(s) work in '\(language)'"
+            : "no candidate works in '\(language)'; served in \(pick.team.languages.joined(separator: "/"))"
+        if pick.poolCount > 1 {
+            explanation += "; least open load \(loads[pick.team.id] ?? 0)/\(pick.team.capacity)"
         }
-        return Pick(team: best, languageMatched: languageMatched, explanation: explanation)
+        return explanation
     }
 }

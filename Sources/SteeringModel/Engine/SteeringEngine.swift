@@ -2,10 +2,15 @@
 /// triage fallback.
 ///
 /// It is pure and deterministic: the same request, table and loads always give the same decision.
-public struct SteeringEngine: Sendable {
+///
+/// A class, though it holds only constants: the router reads it for every record, and a structure this size was
+/// copied out of the processor for each decision (a retain and a release of each of its references).
+public final class SteeringEngine: Sendable {
     public let table: RoutingTable
     /// Trace texts built once per rule and kind of request (see ``ConditionReasons``).
     let reasons: ConditionReasons
+    /// The rules' conditions as bit masks, which is how decisions test them (``holds(_:_:)`` is the reference).
+    let conditions: CompiledConditions
 
     /// The most trace entries a decision can have, short of unusual team resolutions: every rule of every list and
     /// four resolutions.
@@ -14,6 +19,7 @@ public struct SteeringEngine: Sendable {
     public init(table: RoutingTable) {
         self.table = table
         self.reasons = ConditionReasons(rules: table.rules)
+        self.conditions = CompiledConditions(rules: table.rules)
         let rules = table.rules
         self.traceCapacity =
             rules.ownerRules.count + rules.consultationRules.count + rules.consultationRequestRules.count + 4
@@ -48,8 +54,8 @@ public struct SteeringEngine: Sendable {
     ) -> Decision {
         // Validated at load: the last owner rule has an empty condition and a unit type.
         let features = RequestFeatures(request)
-        let rule = self.firstMatch(
-            self.table.rules.ownerRules, kind: .owner, request, features: features, trace: &trace)!
+        let ownerRules = self.table.rules.ownerRules
+        let rule = self.firstMatch(ownerRules, kind: .owner, request, features: features, trace: &trace)!
         let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, trace: &trace)
         let consultations = self.collectConsultations(
             request, features: features, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
@@ -59,7 +65,7 @@ public struct SteeringEngine: Sendable {
             owner: owner.owner,
             consultations: consultations,
             slaPolicy: rule.sla,
-            ownerRuleId: rule.rule.id,
+            ownerRuleId: ownerRules[rule.index].id,
             requestedLanguage: request.client.language,
             languageMatched: owner.languageMatched,
             trace: trace,
@@ -145,13 +151,13 @@ public struct SteeringEngine: Sendable {
                     kind: .consultationRequest, ruleId: "requested", matched: true,
                     reason: "the request names unit type \(requested.rawValue)"))
         } else {
+            let rules = self.table.rules.consultationRequestRules
             if let match = self.firstMatch(
-                self.table.rules.consultationRequestRules, kind: .consultationRequest, request,
-                features: RequestFeatures(request), trace: &trace)
+                rules, kind: .consultationRequest, request, features: RequestFeatures(request), trace: &trace)
             {
                 unitType = match.unitType
-                ruleId = match.rule.id
-                reason = match.rule.reason
+                ruleId = rules[match.index].id
+                reason = rules[match.index].reason
             }
         }
         let resolved: ResolvedOwner
@@ -181,34 +187,33 @@ public struct SteeringEngine: Sendable {
         )
     }
 
-    /// Hit policy FIRST: the first rule whose condition holds and that has a unit type for the client's age.
-    /// Every rule considered is traced.
+    /// Hit policy FIRST: the first rule whose condition holds and that has a unit type for the client's age (its
+    /// index in `rules`). Every rule considered is traced.
     private func firstMatch(
         _ rules: [Rule],
         kind: Decision.TraceKind,
         _ request: ReferralRequest,
         features: RequestFeatures,
         trace: inout [Decision.TraceEntry]
-    ) -> (rule: Rule, unitType: UnitType, sla: String?)? {
+    ) -> (index: Int, unitType: UnitType, sla: String?)? {
         for index in rules.indices {
             if let unmet = self.unmet(rules, index, kind: kind, request, features) {
                 trace.append(unmet)
                 continue
             }
-            let rule = rules[index]
             let key = ConditionReasons.RuleKey(list: kind, index: index)
-            guard let target = Self.target(of: rule, age: request.client.ageYears) else {
+            guard let target = Self.target(of: rules[index], age: request.client.ageYears) else {
                 trace.append(
                     .init(
-                        kind: kind, ruleId: rule.id, matched: false,
+                        kind: kind, ruleId: rules[index].id, matched: false,
                         reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
                 continue
             }
             trace.append(
-                self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: nil) {
-                    "\(rule.reason) → \(target.unitType.rawValue)"
+                self.reasons.match(key, ruleId: rules[index].id, unitType: target.unitType, teamId: nil) {
+                    "\(rules[index].reason) → \(target.unitType.rawValue)"
                 })
-            return (rule, target.unitType, target.sla)
+            return (index, target.unitType, target.sla)
         }
         return nil
     }
@@ -224,7 +229,9 @@ public struct SteeringEngine: Sendable {
         _ request: ReferralRequest,
         _ features: RequestFeatures
     ) -> Decision.TraceEntry? {
-        guard !self.holds(rules[index].when, request) else { return nil }
+        guard !self.conditions.holds(list: ConditionReasons.listNumber(kind), index: index, features) else {
+            return nil
+        }
         return self.reasons.failure(.init(list: kind, index: index), ruleId: rules[index].id, features) {
             self.evaluate(rules[index].when, request).1
         }
