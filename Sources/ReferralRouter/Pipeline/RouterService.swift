@@ -367,34 +367,42 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// The tracker, the latency histogram and the counts are each updated once per batch, not once per record:
     /// the tracker's lock is shared with the producer's poll thread, and taken per record it was contended.
     private func publish(_ jobs: [DecidedRecord]) throws {
-        let outputs = jobs.map { $0.result.materialize() }
-        let tokens = self.tracker.register(
-            jobs.indices.map { (jobs[$0].partition, jobs[$0].record.offset, outputs[$0].map(\.topic)) })
-        let assignments = self.settings.topics.assignments
-        var produced: [(token: UInt64, inputTimestamp: Int64)] = []
-        produced.reserveCapacity(jobs.count)
-        for index in jobs.indices {
-            for (output, token) in zip(outputs[index], tokens[index]) where output.topic == assignments {
-                produced.append((token, jobs[index].record.timestamp))
+        // Through the buffer: `jobs[index].record.offset` and the like copied the whole job (a result, a record
+        // and a partition: a dozen references retained and released) for each member read.
+        try jobs.withUnsafeBufferPointer { jobs in
+            let outputs = jobs.map { $0.result.materialize() }
+            let tokens = self.tracker.register(
+                jobs.indices.map { (jobs[$0].partition, jobs[$0].record.offset, outputs[$0].map(\.topic)) })
+            let assignments = self.settings.topics.assignments
+            var produced: [(token: UInt64, inputTimestamp: Int64)] = []
+            produced.reserveCapacity(jobs.count)
+            for index in jobs.indices {
+                // By position: `for (output, token) in zip(…)` copied each output (five references).
+                for at in outputs[index].indices where outputs[index][at].topic == assignments {
+                    produced.append((tokens[index][at], jobs[index].record.timestamp))
+                }
             }
-        }
-        self.latency.produced(produced)
-        var counts = BatchCounts()
-        // What was produced is counted even when a later record of the batch fails.
-        defer { self.count(counts) }
-        for index in jobs.indices {
-            try self.produce(outputs[index], tokens: tokens[index], of: jobs[index].record)
-            counts.add(jobs[index].result.outcome, outputs: outputs[index], slaTopic: self.settings.topics.sla)
+            self.latency.produced(produced)
+            var counts = BatchCounts()
+            // What was produced is counted even when a later record of the batch fails.
+            defer { self.count(counts) }
+            for index in jobs.indices {
+                try self.produce(outputs[index], tokens: tokens[index], of: jobs[index].record)
+                counts.add(jobs[index].result.outcome, outputs: outputs[index], slaTopic: self.settings.topics.sla)
+            }
         }
     }
 
     private func produce(_ outputs: [OutputRecord], tokens: [UInt64], of record: KafkaRecord) throws {
-        for (output, token) in zip(outputs, tokens) {
+        // By position, so that each output is read in place rather than copied (five references).
+        for index in outputs.indices {
+            let token = tokens[index]
             do {
                 try self.producer.produce(
-                    topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                    headers: output.headers, token: token)
+                    topic: outputs[index].topic, partition: outputs[index].partition, key: outputs[index].key,
+                    value: outputs[index].value, headers: outputs[index].headers, token: token)
             } catch {
+                let output = outputs[index]
                 guard error.isRecordTooLarge, output.topic == self.settings.topics.deadletter else { throw error }
                 // An input near the broker's size limit cannot travel back with its headers: rather than stop on
                 // the same record after every restart, dead-letter it with the reason and without its body.

@@ -30,8 +30,11 @@ public struct Decision: Sendable, Hashable {
     }
 
     /// One rule considered or one step of team resolution.
-    public struct TraceEntry: Sendable, Hashable {
-        // Constants, so that the rendered `json` can never disagree with them.
+    ///
+    /// A class, immutable: most entries are remembered by the engine and shared by many decisions, and a decision's
+    /// trace is copied into its outputs; as a structure of three references each copy retained and released all
+    /// three.
+    public final class TraceEntry: Sendable, Hashable {
         public let kind: TraceKind
         public let ruleId: String
         public let matched: Bool
@@ -41,7 +44,7 @@ public struct Decision: Sendable, Hashable {
         /// instead of writing the four members again. `nil` for an entry made for one decision. Not part of the
         /// entry's identity: equality and hashing compare the four members only (an entry is the same whether or
         /// not it was remembered).
-        public private(set) var json: [UInt8]? = nil
+        public let json: [UInt8]?
 
         public static func == (lhs: TraceEntry, rhs: TraceEntry) -> Bool {
             lhs.kind == rhs.kind && lhs.ruleId == rhs.ruleId && lhs.matched == rhs.matched && lhs.reason == rhs.reason
@@ -54,20 +57,24 @@ public struct Decision: Sendable, Hashable {
             hasher.combine(self.reason)
         }
 
-        public init(kind: TraceKind, ruleId: String, matched: Bool, reason: String) {
+        public convenience init(kind: TraceKind, ruleId: String, matched: Bool, reason: String) {
+            self.init(kind: kind, ruleId: ruleId, matched: matched, reason: reason, json: nil)
+        }
+
+        private init(kind: TraceKind, ruleId: String, matched: Bool, reason: String, json: [UInt8]?) {
             self.kind = kind
             self.ruleId = ruleId
             self.matched = matched
             self.reason = reason
+            self.json = json
         }
 
         /// The entry with its JSON rendered, for remembering.
         func rendered() -> TraceEntry {
-            var entry = self
             var json = JSONWriter(capacity: 96 + self.ruleId.utf8.count + self.reason.utf8.count)
             self.writeMembers(into: &json)
-            entry.json = json.finish()
-            return entry
+            return TraceEntry(
+                kind: self.kind, ruleId: self.ruleId, matched: self.matched, reason: self.reason, json: json.finish())
         }
 
         /// Writes the entry as the JSON object an assignment's trace carries: `kind`, `ruleId`, `matched`, `reason`.
