@@ -51,13 +51,13 @@ struct CompiledConditions: Sendable {
     private mutating func compile(_ condition: RuleCondition) -> Condition {
         var compiled = Condition()
         if let types = condition.type {
-            compiled.types = types.reduce(0) { $0 | Self.bit($1) }
+            compiled.types = types.reduce(0) { $0 | $1.bit }
         }
         if let urgencies = condition.urgency {
-            compiled.urgencies = urgencies.reduce(0) { $0 | Self.bit($1) }
+            compiled.urgencies = urgencies.reduce(0) { $0 | $1.bit }
         }
         if let severities = condition.severity {
-            compiled.severities = severities.reduce(0) { $0 | Self.bit($1) }
+            compiled.severities = severities.reduce(0) { $0 | $1.bit }
         }
         if let concerns = condition.concerns {
             compiled.hasConcerns = true
@@ -96,9 +96,9 @@ struct CompiledConditions: Sendable {
         _ conditions: UnsafeBufferPointer<Condition>, _ at: Int, _ features: RequestFeatures
     ) -> Bool {
         let condition = conditions[at]
-        guard condition.types & Self.bit(features.type) != 0,
-            condition.urgencies & Self.bit(features.urgency) != 0,
-            condition.severities & Self.bit(features.severity) != 0
+        guard condition.types & features.type.bit != 0,
+            condition.urgencies & features.urgency.bit != 0,
+            condition.severities & features.severity.bit != 0
         else { return false }
         if condition.hasConcerns, condition.concerns & features.concerns == 0 { return false }
         if condition.hasAges {
@@ -116,30 +116,5 @@ struct CompiledConditions: Sendable {
             return false
         }
         return true
-    }
-
-    private static func bit(_ type: RequestType) -> UInt8 {
-        switch type {
-        case .referral: 1
-        case .consultation: 2
-        }
-    }
-
-    private static func bit(_ urgency: Urgency) -> UInt8 {
-        switch urgency {
-        case .emergency: 1
-        case .urgent: 2
-        case .newConcern: 4
-        case .ongoingSupport: 8
-        case .prevention: 16
-        }
-    }
-
-    private static func bit(_ severity: Severity) -> UInt8 {
-        switch severity {
-        case .mild: 1
-        case .moderate: 2
-        case .severe: 4
-        }
     }
 }

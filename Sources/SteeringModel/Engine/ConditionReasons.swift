@@ -151,9 +151,10 @@ struct RequestFeatures {
     /// does not fit.
     func key(reading reads: ConditionReads) -> UInt64? {
         var key: UInt64 = 0
-        if reads.type { key |= UInt64(self.type == .referral ? 1 : 2) }
-        if reads.urgency { key |= UInt64(Self.number(self.urgency)) << 2 }
-        if reads.severity { key |= UInt64(Self.number(self.severity)) << 5 }
+        // Each enumerated value as its bit's position + 1: 1 or 2, 1 to 5, 1 to 3.
+        if reads.type { key |= UInt64(self.type.bit.trailingZeroBitCount + 1) }
+        if reads.urgency { key |= UInt64(self.urgency.bit.trailingZeroBitCount + 1) << 2 }
+        if reads.severity { key |= UInt64(self.severity.bit.trailingZeroBitCount + 1) << 5 }
         key |= UInt64(self.concerns & reads.concerns) << 7
         if reads.age {
             // 1 for an unknown age, 2 + the age otherwise.
@@ -167,28 +168,43 @@ struct RequestFeatures {
         if reads.school { key |= UInt64(self.hasSchool ? 1 : 2) << 33 }
         return key
     }
+}
 
-    private static func number(_ urgency: Urgency) -> Int {
-        switch urgency {
-        case .emergency: 1
-        case .urgent: 2
-        case .newConcern: 3
-        case .ongoingSupport: 4
-        case .prevention: 5
+// A distinct bit per value of each enumeration a condition reads (for ``RequestFeatures`` and
+// ``CompiledConditions``).
+
+extension RequestType {
+    var bit: UInt8 {
+        switch self {
+        case .referral: 1 << 0
+        case .consultation: 1 << 1
         }
     }
+}
 
-    private static func number(_ severity: Severity) -> Int {
-        switch severity {
-        case .mild: 1
-        case .moderate: 2
-        case .severe: 3
+extension Urgency {
+    var bit: UInt8 {
+        switch self {
+        case .emergency: 1 << 0
+        case .urgent: 1 << 1
+        case .newConcern: 1 << 2
+        case .ongoingSupport: 1 << 3
+        case .prevention: 1 << 4
+        }
+    }
+}
+
+extension Severity {
+    var bit: UInt8 {
+        switch self {
+        case .mild: 1 << 0
+        case .moderate: 1 << 1
+        case .severe: 1 << 2
         }
     }
 }
 
 extension Concern {
-    /// A distinct bit per concern (for ``RequestFeatures``).
     var bit: UInt32 {
         switch self {
         case .parenting: 1 << 0

@@ -63,7 +63,7 @@ extension SteeringEngine {
                 return self.triage(region, because: failure.reason, language: language, trace: &trace)
             case .success(let found):
                 area = found.area
-                basis = .area(found.basis, municipality: municipality.code, postalCode: request.client.postalCode, area: found.area)
+                basis = .area(found.basis, municipality: municipality.code, area: found.area)
             }
             candidates = region.teams(of: unitType).filter { team in
                 (team.areas ?? []).contains(area!) && team.serves(age: age)
@@ -148,11 +148,11 @@ extension SteeringEngine {
         if let postalAreas = municipality.postalAreas, !postalAreas.isEmpty {
             if let postalCode {
                 for postalArea in postalAreas where postalArea.postalCodes.contains(where: { $0.contains(postalCode) }) {
-                    return .success((postalArea.area, .postalCode))
+                    return .success((postalArea.area, .postalCode(postalCode)))
                 }
             }
             if let area = municipality.area {
-                return .success((area, .defaultArea))
+                return .success((area, .defaultArea(postalCode: postalCode)))
             }
             let why = postalCode == nil ? "no postal code was given" : "postal code \(postalCode!) is in no configured range"
             return .failure(AreaFailure(reason: "municipality \(municipality.code) is split by postal code and \(why)"))
@@ -164,26 +164,26 @@ extension SteeringEngine {
     /// How a municipality's area was found.
     enum AreaBasis {
         /// The postal code is in one of the split municipality's ranges.
-        case postalCode
+        case postalCode(String)
         /// The municipality is split, the postal code is missing or in no range, and it has a default area.
-        case defaultArea
+        case defaultArea(postalCode: String?)
         /// The municipality is not split.
         case unsplit
     }
 
     /// What a team was chosen by, for the resolution's trace text.
     enum Basis {
-        case area(AreaBasis, municipality: String, postalCode: String?, area: String)
+        case area(AreaBasis, municipality: String, area: String)
         case school(String)
         case region
 
         func text(unitType: UnitType, region: String, age: Int?) -> String {
             switch self {
-            case .area(.postalCode, let municipality, let postalCode, let area):
-                "municipality \(municipality), postal code \(postalCode!) → area \(area)"
-            case .area(.defaultArea, let municipality, let postalCode, let area):
-                "municipality \(municipality) (\(postalCode == nil ? "no postal code given" : "postal code \(postalCode!) in no split range")) → default area \(area)"
-            case .area(.unsplit, let municipality, _, let area):
+            case .area(.postalCode(let postalCode), let municipality, let area):
+                "municipality \(municipality), postal code \(postalCode) → area \(area)"
+            case .area(.defaultArea(let postalCode), let municipality, let area):
+                "municipality \(municipality) (\(postalCode.map { "postal code \($0) in no split range" } ?? "no postal code given")) → default area \(area)"
+            case .area(.unsplit, let municipality, let area):
                 "municipality \(municipality) → area \(area)"
             case .school(let schoolId):
                 "school \(schoolId) → its student-welfare team"

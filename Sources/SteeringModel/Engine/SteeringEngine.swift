@@ -237,7 +237,8 @@ public final class SteeringEngine: Sendable {
         }
     }
 
-    /// Whether a condition holds: ``evaluate(_:_:)`` without building its reason.
+    /// Whether a condition holds: ``evaluate(_:_:)`` without building its reason. Decisions test the compiled form
+    /// (``CompiledConditions``); this is the reference the tests hold it to.
     func holds(_ condition: RuleCondition, _ request: ReferralRequest) -> Bool {
         if let types = condition.type, !types.contains(request.type) { return false }
         if let urgencies = condition.urgency, !urgencies.contains(request.need.urgency) { return false }
