@@ -7,13 +7,13 @@
 
 SWIFT ?= swift
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
-APT_PACKAGES := librdkafka-dev pkg-config
+APT_PACKAGES := librdkafka-dev libmimalloc-dev pkg-config
 
 .PHONY: deps browser-deps build run test check-config route-examples bench clean
 
 # Installs the system packages the build needs, when they are missing.
 deps:
-	@if ! pkg-config --exists rdkafka 2>/dev/null || ! dpkg -s librdkafka-dev >/dev/null 2>&1; then \
+	@if ! pkg-config --exists rdkafka 2>/dev/null || ! dpkg -s librdkafka-dev libmimalloc-dev >/dev/null 2>&1; then \
 		echo "Installing $(APT_PACKAGES) ..."; \
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \

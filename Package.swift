@@ -74,7 +74,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            // mimalloc (Debian's libmimalloc-dev) replaces glibc's malloc in every process that links the router
+            // (the daemon, its benchmark and its tests), librdkafka included: records are allocated on one
+            // thread and freed on another, which glibc's arenas serve slowly (docs/performance.md).
+            linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "referral-router",

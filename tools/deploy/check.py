@@ -725,7 +725,7 @@ def check_docker_runtime() -> str:
     final = stages[-1]
     base = dockerfile_arg(final[0][1].split()[0])
     packages = apt_packages(final)
-    for package in ("librdkafka1", "ca-certificates", "tzdata"):
+    for package in ("librdkafka1", "libmimalloc2.0", "ca-certificates", "tzdata"):
         assert package in packages, f"the runtime stage does not install {package}"
     assert "librdkafka-dev" not in packages, "the runtime stage installs librdkafka-dev"
     users = [rest.split(":")[0] for keyword, rest in final if keyword == "USER"]
@@ -741,7 +741,8 @@ def check_docker_build() -> str:
     build = dockerfile_stages()[0]
     image = dockerfile_arg(build[0][1].split()[0])
     assert re.fullmatch(r"swift:6\.\d+(\.\d+)?-bookworm", image), f"build image {image} is not an official swift:6.x-bookworm"
-    assert "librdkafka-dev" in apt_packages(build), "the build stage does not install librdkafka-dev"
+    for package in ("librdkafka-dev", "libmimalloc-dev"):
+        assert package in apt_packages(build), f"the build stage does not install {package}"
     runs = " ".join(rest for keyword, rest in build if keyword == "RUN")
     assert re.search(r"swift build -c release --product referral-router\b", runs), "no swift build -c release --product referral-router"
     return image
