@@ -47,7 +47,6 @@ struct BenchCommand: AsyncParsableCommand {
     var timers: Int?
 
     func run() async throws {
-        AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment)
         var logger = Logger(label: "referral-router.bench")
         logger.logLevel = .info
         if let timers {

@@ -35,7 +35,6 @@ struct RunCommand: AsyncParsableCommand {
 enum Daemon {
     /// Bootstraps logging, loads the steering configuration and runs the service group until a signal.
     static func run(settings: RouterSettings, extraServices: [any Service] = [], bootstrapLogging: Bool = true) async throws {
-        AllocatorTuning.apply(environment: ProcessInfo.processInfo.environment)
         if bootstrapLogging {
             LoggingSystem.bootstrap { label in
                 LogSetup.makeHandler(label: label, level: settings.logging.level, format: settings.logging.format)

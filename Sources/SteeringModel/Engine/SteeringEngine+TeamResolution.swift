@@ -104,12 +104,12 @@ extension SteeringEngine {
         }
         // Validated above: candidates is not empty.
         let pick = Self.pick(candidates, language: language, loads: loads)!
+        let chosenBy = basis.text(unitType: unitType, region: region.id, age: age)
+        let explanation = Self.explanation(of: pick, language: language, loads: loads)
         trace.append(
             .init(
                 kind: .resolution, ruleId: "resolve.team", matched: true,
-                reason:
-                    "\(basis.text(unitType: unitType, region: region.id, age: age)); \(Self.explanation(of: pick, language: language, loads: loads)) → \(pick.team.id)"
-            ))
+                reason: "\(chosenBy); \(explanation) → \(pick.team.id)"))
         let team = pick.team
         return ResolvedOwner(
             owner: Decision.Owner(
@@ -182,7 +182,7 @@ extension SteeringEngine {
             case .area(.postalCode(let postalCode), let municipality, let area):
                 "municipality \(municipality), postal code \(postalCode) → area \(area)"
             case .area(.defaultArea(let postalCode), let municipality, let area):
-                "municipality \(municipality) (\(postalCode.map { "postal code \($0) in no split range" } ?? "no postal code given")) → default area \(area)"
+                "municipality \(municipality) (\(Self.missedRange(postalCode))) → default area \(area)"
             case .area(.unsplit, let municipality, let area):
                 "municipality \(municipality) → area \(area)"
             case .school(let schoolId):
@@ -190,6 +190,11 @@ extension SteeringEngine {
             case .region:
                 "region \(region), unit type \(unitType.rawValue), \(SteeringEngine.ageText(age))"
             }
+        }
+
+        /// Why a split municipality's default area was used.
+        private static func missedRange(_ postalCode: String?) -> String {
+            postalCode.map { "postal code \($0) in no split range" } ?? "no postal code given"
         }
     }
 
