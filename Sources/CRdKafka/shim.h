@@ -16,4 +16,18 @@ static inline rd_kafka_resp_err_t crdkafka_produce(rd_kafka_t *rk, rd_kafka_topi
                              RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_HEADERS(headers),
                              RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
 }
+
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/// Names the calling thread as the kernel shows it (`top -H`, `perf`, /proc/<pid>/task/<tid>/comm; at most 15
+/// bytes). prctl is variadic and cannot be called from Swift.
+static inline void crdkafka_name_current_thread(const char *name) {
+#ifdef __linux__
+    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+#else
+    (void)name;
+#endif
+}
 #endif

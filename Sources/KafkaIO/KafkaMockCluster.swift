@@ -91,13 +91,13 @@ final class MockNagleDisabler: Sendable {
     func start() {
         self.running.withLockedValue { $0 = true }
         let thread = Thread { [self] in
+            nameCurrentThread("mock-nodelay")
             while self.running.withLockedValue({ $0 }) {
                 self.sweep()
                 usleep(50_000)
             }
             self.stopped.signal()
         }
-        thread.name = "mock-nodelay"
         thread.start()
     }
 

@@ -22,6 +22,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Length of each latency run in seconds (the first 3 are warm-up).")
     var latencySeconds: Int = 10
 
+    @Option(name: .long, help: "Guarantees of the latency runs, comma-separated: at_least_once, exactly_once (both by default).")
+    var latencyGuarantees: String = "at_least_once,exactly_once"
+
     @Option(name: .long, help: "A librdkafka property for the router and the raw pipe, as key=value (repeatable).")
     var property: [String] = []
 
@@ -36,6 +39,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Skip the unmeasured warm-up pass of the raw pipe before the first round.")
     var noWarmup = false
+
+    @Flag(name: .long, help: "Write each latency run's timeline (100 ms windows: assignments, worst latency, the feeder's lateness, CPU and runnable-wait time per thread, the machine's idle and stolen time) into the JSON, and print its worst windows.")
+    var timeline = false
 
     @Flag(name: .long, help: "Skip the latency runs.")
     var noLatency = false
@@ -68,6 +74,12 @@ struct BenchCommand: AsyncParsableCommand {
             options.kafkaProperties[String(parts[0])] = String(parts[1])
         }
         options.skipLatency = self.noLatency
+        options.timeline = self.timeline
+        options.latencyGuarantees = self.latencyGuarantees.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+        let unknownGuarantees = Set(options.latencyGuarantees).subtracting(["at_least_once", "exactly_once"])
+        guard unknownGuarantees.isEmpty else {
+            throw ValidationError("--latency-guarantees takes at_least_once and exactly_once; not \(unknownGuarantees.sorted().joined(separator: ", "))")
+        }
         options.rounds = self.rounds
         options.warmup = !self.noWarmup
         options.phases = Set(self.phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
@@ -96,8 +108,16 @@ struct BenchCommand: AsyncParsableCommand {
         for latency in result.latency {
             func ms(_ value: Double) -> String { String(format: "%.1f", value) }
             print(
-                "latency (\(latency.guarantee), \(latency.offeredPerSecond)/s offered, \(latency.measured) assignments): p50 \(ms(latency.p50Ms)) ms, p99 \(ms(latency.p99Ms)) ms, p99.9 \(ms(latency.p999Ms)) ms, max \(ms(latency.maxMs)) ms (target p99 ≤ \(ms(latency.targetP99Ms)) ms)"
+                "latency (\(latency.guarantee), \(latency.offeredPerSecond)/s offered, \(latency.measured) assignments): p50 \(ms(latency.p50Ms)) ms, p99 \(ms(latency.p99Ms)) ms, p99.9 \(ms(latency.p999Ms)) ms, max \(ms(latency.maxMs)) ms (target p99 ≤ \(ms(latency.targetP99Ms)) ms)\(latency.machineStolenPercent.map { "; machine \(ms(latency.machineIdlePercent ?? 0)) % idle, \(ms($0)) % stolen" } ?? "")"
             )
+            for window in (latency.timeline ?? []).sorted(by: { $0.maxLatencyMs > $1.maxLatencyMs }).prefix(8).sorted(by: { $0.atSeconds < $1.atSeconds }) {
+                func top(_ times: [String: Double]) -> String {
+                    times.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) \(ms($0.value))" }.joined(separator: ", ")
+                }
+                print(
+                    "  \(String(format: "%5.1f", window.atSeconds)) s: \(window.assignments) assignments, worst \(ms(window.maxLatencyMs)) ms, feeder late \(ms(window.feederLateMs)) ms, idle \(ms(window.idleMs)) ms, steal \(ms(window.stealMs)) ms; run [\(top(window.threadRunMs))]; waited [\(top(window.threadWaitMs))]"
+                )
+            }
         }
         if let output {
             let encoder = JSONEncoder()

@@ -70,7 +70,12 @@ public enum PipelineBenchmark {
         /// the router, dominates the latency (see docs/performance.md).
         public var latencySeconds = 10
         public var latencyWarmup = 3
+        /// The guarantees of the latency runs, in order.
+        public var latencyGuarantees = ["at_least_once", "exactly_once"]
         public var transactionIntervalMs = 100
+        /// Write each latency run's timeline (100 ms windows: assignments, worst latency, the feeder's lateness,
+        /// each thread's CPU and runnable-wait time, the machine's idle and stolen time) into the results.
+        public var timeline = false
         /// librdkafka properties for the router's clients and the raw pipe's (experiments: `linger.ms` …).
         public var kafkaProperties: [String: String] = [:]
         public var skipThroughput = false
@@ -109,6 +114,13 @@ public enum PipelineBenchmark {
         public var maxMs: Double
         public var targetP99Ms: Double
         public var transactionIntervalMs: Int?
+        /// The machine's time during the measured part of the feed (all of it, not only this process's): idle, and
+        /// stolen by the hypervisor for other guests. On this shared machine runs with steal show stalls of
+        /// 50-200 ms that runs without it do not (docs/performance.md).
+        public var machineIdlePercent: Double?
+        public var machineStolenPercent: Double?
+        /// With `Options.timeline`: the measured part of the run in 100 ms windows.
+        public var timeline: [LatencyTimeline.Window]?
     }
 
     /// One round of the throughput phases, run one after the other; ratios are within the round.
@@ -137,7 +149,9 @@ public enum PipelineBenchmark {
     /// phase's topics created and `settings` pointed at it.
     static func phaseCluster(_ settings: inout RouterSettings, partitions: Int, logger: Logger) throws -> KafkaMockCluster {
         let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
-        settings.useEmbeddedBroker(cluster.bootstrapServers, fetchWaitMilliseconds: KafkaMockCluster.fetchWaitMilliseconds)
+        settings.useEmbeddedBroker(
+            cluster.bootstrapServers,
+            fetchWaitMilliseconds: settings.kafka.properties["fetch.wait.max.ms"] ?? KafkaMockCluster.fetchWaitMilliseconds)
         try Self.createTopics(settings.topics, partitions: partitions, cluster: cluster)
         return cluster
     }
@@ -177,7 +191,7 @@ public enum PipelineBenchmark {
 
         // Latency first, in a process no throughput run has loaded yet.
         if !options.skipLatency {
-            for guarantee in ["at_least_once", "exactly_once"] {
+            for guarantee in options.latencyGuarantees {
                 var latency = settings
                 latency.topics = RouterSettings.Topics().prefixed("latency-\(guarantee)")
                 latency.kafka.groupId = "bench-latency-\(guarantee)"
@@ -311,11 +325,14 @@ public enum PipelineBenchmark {
     ) async throws -> Latency {
         let histogram = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three))
         let measureFrom = NIOLockedValueBox<Date>(.distantFuture)
+        let windows = options.timeline ? LatencyTimeline(seconds: Double(options.latencySeconds) + 2) : nil
+        windows?.threadsStarted(by: "mock")
         let application = try RouterApplication(
             settings: settings, configuration: configuration, logger: logger,
             assignmentLatencyObserver: { microseconds in
                 guard Date() >= measureFrom.withLockedValue({ $0 }) else { return }
                 histogram.withLockedValue { _ = $0.record(UInt64(microseconds)) }
+                windows?.assignment(latencyMicroseconds: microseconds)
             })
         let serviceGroup = application.makeServiceGroup()
         let task = Task { try await serviceGroup.run() }
@@ -323,6 +340,7 @@ public enum PipelineBenchmark {
         while !application.isReady, Date() < readyBy {
             try await Task.sleep(for: .milliseconds(50))
         }
+        windows?.threadsStarted(by: "router")
 
         let total = options.latencyRate * options.latencySeconds
         var traffic = SyntheticTraffic(seed: 900, prefix: "latency", invalidShare: 0.05, duplicateShare: 0.03, statusShare: 0)
@@ -332,23 +350,45 @@ public enum PipelineBenchmark {
             logger: logger, onDelivery: { _ in })
         producer.startPolling()
         let start = Date().addingTimeInterval(0.05)
-        measureFrom.withLockedValue { $0 = start.addingTimeInterval(Double(options.latencyWarmup)) }
+        let measuredFrom = start.addingTimeInterval(Double(options.latencyWarmup))
+        measureFrom.withLockedValue { $0 = measuredFrom }
+        let machineAtMeasure = NIOLockedValueBox<(idle: UInt64, steal: UInt64, total: UInt64)?>(nil)
+        let machineAtEnd = NIOLockedValueBox<(idle: UInt64, steal: UInt64, total: UInt64)?>(nil)
+        windows?.threadsStarted(by: "feeder")
+        windows?.begin(at: start)
+        windows?.startSampling()
         let topic = settings.topics.requests
         let rate = Double(options.latencyRate)
-        let feeder = Task.detached {
-            for (index, input) in inputs.enumerated() {
-                let due = start.addingTimeInterval(Double(index) / rate)
-                let wait = due.timeIntervalSinceNow
-                if wait > 0 {
-                    usleep(useconds_t(wait * 1_000_000))
+        // Its own thread: the feeder sleeps between requests, which must not hold one of the cooperative pool's
+        // threads (two on this machine) for the whole run.
+        let fed: Date = try await withCheckedThrowingContinuation { continuation in
+            let feeder = Thread {
+                nameCurrentThread("bench-feeder")
+                do {
+                    var measuring = false
+                    for (index, input) in inputs.enumerated() {
+                        let due = start.addingTimeInterval(Double(index) / rate)
+                        if !measuring, due >= measuredFrom {
+                            measuring = true
+                            machineAtMeasure.withLockedValue { $0 = LatencyTimeline.machine() }
+                        }
+                        let wait = due.timeIntervalSinceNow
+                        if wait > 0 {
+                            usleep(useconds_t(wait * 1_000_000))
+                        }
+                        try producer.produce(
+                            topic: topic, partition: nil, key: input.key, value: input.value, headers: [],
+                            timestamp: due.epochMilliseconds, token: 1)
+                        windows?.fed(due: due)
+                    }
+                    machineAtEnd.withLockedValue { $0 = LatencyTimeline.machine() }
+                    continuation.resume(returning: Date())
+                } catch {
+                    continuation.resume(throwing: error)
                 }
-                try producer.produce(
-                    topic: topic, partition: nil, key: input.key, value: input.value, headers: [],
-                    timestamp: due.epochMilliseconds, token: 1)
             }
-            return Date()
+            feeder.start()
         }
-        let fed = try await feeder.value
         let achieved = Double(total) / fed.timeIntervalSince(start)
         _ = producer.flush(timeoutMilliseconds: 30_000)
         producer.stopPolling()
@@ -365,17 +405,24 @@ public enum PipelineBenchmark {
             if count == lastCount { break }
             lastCount = count
         }
+        windows?.stop()
         await serviceGroup.triggerGracefulShutdown()
         _ = try? await task.value
         let measured = histogram.withLockedValue { $0 }
         func ms(_ microseconds: UInt64) -> Double { Double(microseconds) / 1000 }
         let isExactlyOnce = settings.processing.isExactlyOnce
+        let machine = machineAtMeasure.withLockedValue { $0 }.flatMap { before in
+            machineAtEnd.withLockedValue { $0 }.map { LatencyTimeline.shares(from: before, to: $0) }
+        }
         return Latency(
             guarantee: settings.processing.guarantee, offeredPerSecond: options.latencyRate, achievedPerSecond: achieved,
             measured: Int(measured.totalCount), p50Ms: ms(measured.valueAtPercentile(50)), p90Ms: ms(measured.valueAtPercentile(90)),
             p99Ms: ms(measured.valueAtPercentile(99)), p999Ms: ms(measured.valueAtPercentile(99.9)), maxMs: ms(measured.max),
             targetP99Ms: isExactlyOnce ? Double(settings.processing.transactionIntervalMs) + 25 : 25,
-            transactionIntervalMs: isExactlyOnce ? settings.processing.transactionIntervalMs : nil)
+            transactionIntervalMs: isExactlyOnce ? settings.processing.transactionIntervalMs : nil,
+            machineIdlePercent: machine.map { ($0.idle * 10).rounded() / 10 },
+            machineStolenPercent: machine.map { ($0.steal * 10).rounded() / 10 },
+            timeline: windows?.result(from: Double(options.latencyWarmup)))
     }
 
     /// Consumes the input and publishes the pre-built outputs; returns the seconds from the first record to the
