@@ -91,8 +91,6 @@ public final class KafkaProducerClient: @unchecked Sendable {
         }
         guard !alreadyRunning else { return }
         let thread = Thread { [self] in
-            // Foundation's `Thread.name` does not reach the OS thread on Linux; the kernel's name (at most 15
-            // bytes) is what `top -H`, `perf` and the benchmark's timeline show.
             nameCurrentThread("kafka-dr-poll")
             while self.pollThread.withLockedValue({ $0 }) {
                 self.poll(timeoutMilliseconds: 50)

@@ -52,6 +52,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Instead of the pipeline: resident memory of the router's state with this many open timers.")
     var timers: Int?
 
+    static func commaSeparated(_ list: String) -> [String] {
+        list.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+    }
+
     func run() async throws {
         var logger = Logger(label: "referral-router.bench")
         logger.logLevel = .info
@@ -75,14 +79,14 @@ struct BenchCommand: AsyncParsableCommand {
         }
         options.skipLatency = self.noLatency
         options.timeline = self.timeline
-        options.latencyGuarantees = self.latencyGuarantees.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+        options.latencyGuarantees = Self.commaSeparated(self.latencyGuarantees)
         let unknownGuarantees = Set(options.latencyGuarantees).subtracting(["at_least_once", "exactly_once"])
         guard unknownGuarantees.isEmpty else {
             throw ValidationError("--latency-guarantees takes at_least_once and exactly_once; not \(unknownGuarantees.sorted().joined(separator: ", "))")
         }
         options.rounds = self.rounds
         options.warmup = !self.noWarmup
-        options.phases = Set(self.phases.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) })
+        options.phases = Set(Self.commaSeparated(self.phases))
         let unknown = options.phases.subtracting(["raw", "router", "eos"])
         guard unknown.isEmpty else { throw ValidationError("--phases takes raw, router and eos; not \(unknown.sorted().joined(separator: ", "))") }
         let result = try await PipelineBenchmark.run(options, logger: logger)

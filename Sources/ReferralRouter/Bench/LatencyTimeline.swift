@@ -26,7 +26,7 @@ public final class LatencyTimeline: @unchecked Sendable {
     }
 
     let windowSeconds: Double
-    private var start: Date
+    private let start: Date
     private let windows: Int
     private struct Slot {
         var assignments = 0
@@ -36,13 +36,12 @@ public final class LatencyTimeline: @unchecked Sendable {
     private let slots: NIOLockedValueBox<[Slot]>
     private let samples = NIOLockedValueBox<[(threads: [Int: (name: String, run: UInt64, wait: UInt64)], idle: UInt64, steal: UInt64)]>([])
     private let stopped = NIOLockedValueBox(false)
-    /// Which part of the benchmark started each thread (the embedded broker, the router, the feeder): threads of
-    /// one name (librdkafka's `rdk:broker1`) belong to different clients.
-    private let owners = NIOLockedValueBox<[Int: String]>([:])
-    private var sampler: Thread?
+    /// Which part of the benchmark started each librdkafka thread (see `labelNewThreads`).
+    private let owners: [Int: String]
 
-    init(start: Date = Date(), seconds: Double, windowSeconds: Double = 0.1) {
+    init(start: Date, seconds: Double, owners: [Int: String] = [:], windowSeconds: Double = 0.1) {
         self.start = start
+        self.owners = owners
         self.windowSeconds = windowSeconds
         self.windows = Int((seconds / windowSeconds).rounded(.up)) + 20
         self.slots = NIOLockedValueBox(Array(repeating: Slot(), count: self.windows))
@@ -67,17 +66,13 @@ public final class LatencyTimeline: @unchecked Sendable {
         self.slots.withLockedValue { $0[index].feederLateMicroseconds = max($0[index].feederLateMicroseconds, late) }
     }
 
-    /// Labels every librdkafka thread not labelled yet as started by `owner`: call after that part has created
-    /// its clients. (Swift's and NIO's threads are shared and keep their own names.)
-    func threadsStarted(by owner: String) {
-        let current = Self.threads()
-        self.owners.withLockedValue { owners in
-            for (tid, thread) in current where owners[tid] == nil && thread.name.hasPrefix("rdk:") { owners[tid] = owner }
+    /// Labels every librdkafka thread not in `owners` yet as started by `owner`: call after that part of the
+    /// benchmark (the embedded broker, the router, the feeder) has created its clients, because threads of one
+    /// name (`rdk:broker1`) belong to different clients. Swift's and NIO's threads are shared and keep their names.
+    static func labelNewThreads(_ owners: inout [Int: String], as owner: String) {
+        for (tid, thread) in Self.threads() where owners[tid] == nil && thread.name.hasPrefix("rdk:") {
+            owners[tid] = owner
         }
-    }
-
-    func begin(at start: Date) {
-        self.start = start
     }
 
     /// Samples the threads and the machine at every window boundary until `stop()`.
@@ -96,7 +91,6 @@ public final class LatencyTimeline: @unchecked Sendable {
             }
         }
         thread.start()
-        self.sampler = thread
     }
 
     func stop() {
@@ -107,7 +101,6 @@ public final class LatencyTimeline: @unchecked Sendable {
     func result(from: Double) -> [Window] {
         let slots = self.slots.withLockedValue { $0 }
         let samples = self.samples.withLockedValue { $0 }
-        let owners = self.owners.withLockedValue { $0 }
         let tick = 1000.0 / Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         var result: [Window] = []
         for index in 0..<max(samples.count - 1, 0) {
@@ -119,7 +112,7 @@ public final class LatencyTimeline: @unchecked Sendable {
             var waited: [String: Double] = [:]
             for (tid, now) in after.threads {
                 let then = before.threads[tid] ?? (now.name, 0, 0)
-                let name = owners[tid].map { "\($0) \(Self.family(now.name))" } ?? Self.family(now.name)
+                let name = self.owners[tid].map { "\($0) \(Self.family(now.name))" } ?? Self.family(now.name)
                 run[name, default: 0] += Double(now.run &- then.run) / 1_000_000
                 waited[name, default: 0] += Double(now.wait &- then.wait) / 1_000_000
             }

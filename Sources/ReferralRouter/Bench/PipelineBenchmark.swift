@@ -324,15 +324,17 @@ public enum PipelineBenchmark {
         settings: RouterSettings, configuration: SteeringConfiguration, options: Options, logger: Logger
     ) async throws -> Latency {
         let histogram = NIOLockedValueBox(Histogram<UInt64>(highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: .three))
-        let measureFrom = NIOLockedValueBox<Date>(.distantFuture)
-        let windows = options.timeline ? LatencyTimeline(seconds: Double(options.latencySeconds) + 2) : nil
-        windows?.threadsStarted(by: "mock")
+        // When measuring starts, and the timeline (with `Options.timeline`) once the feed's start is known.
+        let measuring = NIOLockedValueBox<(from: Date, timeline: LatencyTimeline?)>((.distantFuture, nil))
+        var owners: [Int: String] = [:]
+        if options.timeline { LatencyTimeline.labelNewThreads(&owners, as: "mock") }
         let application = try RouterApplication(
             settings: settings, configuration: configuration, logger: logger,
             assignmentLatencyObserver: { microseconds in
-                guard Date() >= measureFrom.withLockedValue({ $0 }) else { return }
+                let (from, timeline) = measuring.withLockedValue { $0 }
+                guard Date() >= from else { return }
                 histogram.withLockedValue { _ = $0.record(UInt64(microseconds)) }
-                windows?.assignment(latencyMicroseconds: microseconds)
+                timeline?.assignment(latencyMicroseconds: microseconds)
             })
         let serviceGroup = application.makeServiceGroup()
         let task = Task { try await serviceGroup.run() }
@@ -340,7 +342,7 @@ public enum PipelineBenchmark {
         while !application.isReady, Date() < readyBy {
             try await Task.sleep(for: .milliseconds(50))
         }
-        windows?.threadsStarted(by: "router")
+        if options.timeline { LatencyTimeline.labelNewThreads(&owners, as: "router") }
 
         let total = options.latencyRate * options.latencySeconds
         var traffic = SyntheticTraffic(seed: 900, prefix: "latency", invalidShare: 0.05, duplicateShare: 0.03, statusShare: 0)
@@ -351,26 +353,26 @@ public enum PipelineBenchmark {
         producer.startPolling()
         let start = Date().addingTimeInterval(0.05)
         let measuredFrom = start.addingTimeInterval(Double(options.latencyWarmup))
-        measureFrom.withLockedValue { $0 = measuredFrom }
-        let machineAtMeasure = NIOLockedValueBox<(idle: UInt64, steal: UInt64, total: UInt64)?>(nil)
-        let machineAtEnd = NIOLockedValueBox<(idle: UInt64, steal: UInt64, total: UInt64)?>(nil)
-        windows?.threadsStarted(by: "feeder")
-        windows?.begin(at: start)
-        windows?.startSampling()
+        if options.timeline { LatencyTimeline.labelNewThreads(&owners, as: "feeder") }
+        let timeline = options.timeline
+            ? LatencyTimeline(start: start, seconds: Double(options.latencySeconds) + 2, owners: owners) : nil
+        measuring.withLockedValue { $0 = (measuredFrom, timeline) }
+        timeline?.startSampling()
         let topic = settings.topics.requests
         let rate = Double(options.latencyRate)
-        // Its own thread: the feeder sleeps between requests, which must not hold one of the cooperative pool's
-        // threads (two on this machine) for the whole run.
-        let fed: Date = try await withCheckedThrowingContinuation { continuation in
+        typealias Machine = (idle: UInt64, steal: UInt64, total: UInt64)
+        // The feeder has its own thread: it sleeps between requests, which must not hold one of the cooperative
+        // pool's threads (two on this machine) for the whole run. It returns the feed's end and the machine's times
+        // when measuring started and when the feed ended.
+        let (fed, machineBefore, machineAfter): (Date, Machine?, Machine) = try await withCheckedThrowingContinuation { continuation in
             let feeder = Thread {
                 nameCurrentThread("bench-feeder")
                 do {
-                    var measuring = false
+                    var machineBefore: Machine?
                     for (index, input) in inputs.enumerated() {
                         let due = start.addingTimeInterval(Double(index) / rate)
-                        if !measuring, due >= measuredFrom {
-                            measuring = true
-                            machineAtMeasure.withLockedValue { $0 = LatencyTimeline.machine() }
+                        if machineBefore == nil, due >= measuredFrom {
+                            machineBefore = LatencyTimeline.machine()
                         }
                         let wait = due.timeIntervalSinceNow
                         if wait > 0 {
@@ -379,10 +381,9 @@ public enum PipelineBenchmark {
                         try producer.produce(
                             topic: topic, partition: nil, key: input.key, value: input.value, headers: [],
                             timestamp: due.epochMilliseconds, token: 1)
-                        windows?.fed(due: due)
+                        timeline?.fed(due: due)
                     }
-                    machineAtEnd.withLockedValue { $0 = LatencyTimeline.machine() }
-                    continuation.resume(returning: Date())
+                    continuation.resume(returning: (Date(), machineBefore, LatencyTimeline.machine()))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -405,15 +406,13 @@ public enum PipelineBenchmark {
             if count == lastCount { break }
             lastCount = count
         }
-        windows?.stop()
+        timeline?.stop()
         await serviceGroup.triggerGracefulShutdown()
         _ = try? await task.value
         let measured = histogram.withLockedValue { $0 }
         func ms(_ microseconds: UInt64) -> Double { Double(microseconds) / 1000 }
         let isExactlyOnce = settings.processing.isExactlyOnce
-        let machine = machineAtMeasure.withLockedValue { $0 }.flatMap { before in
-            machineAtEnd.withLockedValue { $0 }.map { LatencyTimeline.shares(from: before, to: $0) }
-        }
+        let machine = machineBefore.map { LatencyTimeline.shares(from: $0, to: machineAfter) }
         return Latency(
             guarantee: settings.processing.guarantee, offeredPerSecond: options.latencyRate, achievedPerSecond: achieved,
             measured: Int(measured.totalCount), p50Ms: ms(measured.valueAtPercentile(50)), p90Ms: ms(measured.valueAtPercentile(90)),
@@ -422,7 +421,7 @@ public enum PipelineBenchmark {
             transactionIntervalMs: isExactlyOnce ? settings.processing.transactionIntervalMs : nil,
             machineIdlePercent: machine.map { ($0.idle * 10).rounded() / 10 },
             machineStolenPercent: machine.map { ($0.steal * 10).rounded() / 10 },
-            timeline: windows?.result(from: Double(options.latencyWarmup)))
+            timeline: timeline?.result(from: Double(options.latencyWarmup)))
     }
 
     /// Consumes the input and publishes the pre-built outputs; returns the seconds from the first record to the
