@@ -51,8 +51,10 @@ check-config: deps
 route-examples: deps
 	$(SWIFT) run referral-router route --explain config/examples/requests.ndjson
 
+# Built as production builds it (deploy/Dockerfile): the Swift runtime and Foundation linked statically. The
+# dynamic runtime cost the single-thread processor run a third more CPU (docs/performance.md).
 bench: deps
-	$(SWIFT) build -c release --product referral-router
+	$(SWIFT) build -c release --product referral-router --static-swift-stdlib
 	mkdir -p artifacts
 	.build/release/referral-router bench --records 500000 --partitions 32 --rounds 3 --output artifacts/bench.json
 	$(SWIFT) package --package-path Benchmarks benchmark
