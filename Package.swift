@@ -4,11 +4,9 @@ import PackageDescription
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
-    // Release builds let the optimiser inline and specialise across this package's modules (the decision core,
-    // the calendar and the pipeline are separate modules, and the hot path crosses all three). Measured with the
-    // single-thread processor run (`bench --timers 300000`), nine paired runs: median 0.91 x the CPU time
-    // (docs/performance.md). An unsafe flag only in the sense of SwiftPM: this package is the root, never a
-    // dependency.
+    // Release builds let the optimiser inline and specialise across this package's modules: the hot path crosses the
+    // decision core, the calendar and the pipeline (measured in docs/performance.md, "The seventh round"). SwiftPM
+    // refuses unsafe flags only in dependencies; this package is built as the root.
     .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
 ]
 
