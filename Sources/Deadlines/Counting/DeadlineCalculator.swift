@@ -22,6 +22,8 @@ public struct DeadlineCalculator: Sendable {
     public let school: CalendarSelection
     /// The zone whose local dates are counted.
     public let timeZone: TimeZone
+    /// Day-based deadlines computed before, when the owner keeps the calculator for many counts.
+    public let cache: DeadlineCache?
 
     /// The longest stretch of non-working days tolerated before a calendar is deemed misconfigured.
     private static let maximumGap = 3660
@@ -31,14 +33,18 @@ public struct DeadlineCalculator: Sendable {
     ///   - school: the school calendar from ``CalendarConfiguration/schoolCalendar(schoolId:municipality:on:)``;
     ///     `nil` makes school working days fall back to `national`, flagged in every explanation.
     ///   - timeZone: the zone of local dates, Europe/Helsinki by default.
+    ///   - cache: where to keep day-based deadlines for reuse; `nil` computes every one. A cache must serve only
+    ///     this calculator (or one with the same calendars and zone).
     public init(
         national: NationalCalendar = NationalCalendar(),
         school: CalendarSelection? = nil,
-        timeZone: TimeZone = .helsinki
+        timeZone: TimeZone = .helsinki,
+        cache: DeadlineCache? = nil
     ) {
         self.national = national
         self.school = school ?? .fallback(to: national, reason: "no school calendar was given")
         self.timeZone = timeZone
+        self.cache = cache
     }
 
     /// The deadline `span` after `start`.
@@ -52,6 +58,28 @@ public struct DeadlineCalculator: Sendable {
     public func deadline(_ span: DeadlineSpan, from start: Date, roll: Bool = true) throws(DeadlineError) -> Deadline {
         guard span.countRange.contains(span.count) else { throw .countOutOfRange(span) }
         let startDate = CivilDate(instant: start, in: self.timeZone)
+        if case .clockHours(let hours) = span {
+            return self.clockHours(hours, span: span, from: start, startDate: startDate)
+        }
+        guard let cache = self.cache else { return try self.count(span, from: start, startDate: startDate, roll: roll) }
+        let key = DeadlineCache.Key(span: span, startDate: startDate, roll: roll)
+        if var known = cache.deadline(for: key) {
+            // Everything but the start instant follows from the key.
+            known.start = start
+            return known
+        }
+        let deadline = try self.count(span, from: start, startDate: startDate, roll: roll)
+        cache.keep(deadline, for: key)
+        return deadline
+    }
+
+    /// A day-based deadline, counted.
+    private func count(
+        _ span: DeadlineSpan,
+        from start: Date,
+        startDate: CivilDate,
+        roll: Bool
+    ) throws(DeadlineError) -> Deadline {
         let calendar: any WorkingDayCalendar = span.usesSchoolCalendar ? self.school.calendar : self.national
         var explanation = Deadline.Explanation(
             rule: Self.rule(for: span),

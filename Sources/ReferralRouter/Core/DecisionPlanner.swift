@@ -1,6 +1,7 @@
 import Deadlines
 import Foundation
 import SteeringModel
+import Synchronization
 
 /// Turns a decision's SLA policy into milestones with due times, by the Finnish working-day calendar.
 ///
@@ -9,19 +10,45 @@ import SteeringModel
 final class DecisionPlanner: Sendable {
     let configuration: SteeringConfiguration
 
+    /// What selects a calculator: the municipality's closure days, the school's calendar and the date the school
+    /// calendar is chosen for (a school year may end between two requests).
+    private struct CalculatorKey: Hashable {
+        var municipality: String?
+        var schoolId: String?
+        var date: CivilDate
+    }
+
+    /// The calculators made so far, each with the deadlines it has counted: a referral's deadlines depend on
+    /// these inputs, its policy and the local date of its receipt, so the counts repeat all day. Bounded; the
+    /// configuration is fixed for the planner's life (a new configuration makes a new planner).
+    private let calculators = Mutex<[CalculatorKey: DeadlineCalculator]>([:])
+    private static let calculatorLimit = 1024
+
     init(configuration: SteeringConfiguration) {
         self.configuration = configuration
     }
 
     /// The calculator for a request: the national calendar of its municipality and its school calendar.
     func calculator(for request: ReferralRequest) -> DeadlineCalculator {
+        self.calculator(
+            municipality: request.client.municipality, schoolId: request.client.schoolId, at: request.submittedAt)
+    }
+
+    /// The calculator for a referral of `municipality` and `schoolId` counting from `instant` (its receipt, or
+    /// the status update that starts a milestone).
+    func calculator(municipality: String?, schoolId: String?, at instant: Date) -> DeadlineCalculator {
+        let key = CalculatorKey(municipality: municipality, schoolId: schoolId, date: CivilDate(instant: instant))
+        if let known = self.calculators.withLock({ $0[key] }) { return known }
         let calendars = self.configuration.calendars
-        let municipality = request.client.municipality
-        return DeadlineCalculator(
+        let calculator = DeadlineCalculator(
             national: calendars.nationalCalendar(municipality: municipality),
-            school: calendars.schoolCalendar(
-                schoolId: request.client.schoolId, municipality: municipality,
-                on: CivilDate(instant: request.submittedAt)))
+            school: calendars.schoolCalendar(schoolId: schoolId, municipality: municipality, on: key.date),
+            cache: DeadlineCache())
+        self.calculators.withLock { calculators in
+            if calculators.count >= Self.calculatorLimit { calculators.removeAll(keepingCapacity: true) }
+            calculators[key] = calculator
+        }
+        return calculator
     }
 
     /// The milestones of the decision's policy, each with its due time and explanation; milestones that start

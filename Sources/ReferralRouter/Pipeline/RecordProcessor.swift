@@ -551,10 +551,7 @@ final class RecordProcessor: @unchecked Sendable {
     }
 
     private func calculator(municipality: String?, schoolId: String?, at instant: Date) -> DeadlineCalculator {
-        let calendars = self.configuration.calendars
-        return DeadlineCalculator(
-            national: calendars.nationalCalendar(municipality: municipality),
-            school: calendars.schoolCalendar(schoolId: schoolId, municipality: municipality, on: CivilDate(instant: instant)))
+        self.planner.calculator(municipality: municipality, schoolId: schoolId, at: instant)
     }
 
     private func schedule(_ entry: ReferralEntry, id: String, partition: Int32) {

@@ -1,0 +1,42 @@
+import Synchronization
+
+/// The day-based deadlines one ``DeadlineCalculator`` has computed, for reuse.
+///
+/// A day-based deadline depends only on the calculator's calendars and zone, the span, the local date of the
+/// start and the roll, not on the start's time of day; a region's referrals arrive on few days and their policies
+/// have few spans, so nearly every count has been made before. Clock-hour deadlines depend on the instant and
+/// are not kept. Errors are not kept either: they are thrown again.
+///
+/// A cache belongs to one calculator (its calendars are fixed), so the key need not name them.
+public final class DeadlineCache: Sendable {
+    struct Key: Hashable {
+        var span: DeadlineSpan
+        var startDate: CivilDate
+        var roll: Bool
+    }
+
+    private let entries = Mutex<[Key: Deadline]>([:])
+    private let limit: Int
+
+    /// - Parameter limit: entries kept; when full, the cache starts over (a bound, not an eviction policy: the
+    ///   working set is a handful of spans on a day or two).
+    public init(limit: Int = 256) {
+        self.limit = limit
+    }
+
+    /// The number of deadlines kept.
+    public var count: Int {
+        self.entries.withLock { $0.count }
+    }
+
+    func deadline(for key: Key) -> Deadline? {
+        self.entries.withLock { $0[key] }
+    }
+
+    func keep(_ deadline: Deadline, for key: Key) {
+        self.entries.withLock { entries in
+            if entries.count >= self.limit { entries.removeAll(keepingCapacity: true) }
+            entries[key] = deadline
+        }
+    }
+}
