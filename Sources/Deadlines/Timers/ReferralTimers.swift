@@ -118,21 +118,44 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         calculator: DeadlineCalculator
     ) throws(DeadlineError) -> StartAction {
         guard !self.isStarted else { return .alreadyStarted }
-        var timers = policy.effectiveMilestones(urgency: urgency, variantIds: variantIds).map {
-            MilestoneTimer(milestone: $0, defaultThresholds: policy.warningThresholds)
-        }
+        return try self.start(
+            policyId: policy.id, milestones: policy.effectiveMilestones(urgency: urgency, variantIds: variantIds),
+            defaultThresholds: policy.warningThresholds, teamId: teamId, at: at, calculator: calculator)
+    }
+
+    /// The referral was assigned: start the timers of milestones resolved before, for callers that keep a
+    /// policy's ``SLAPolicy/effectiveMilestones(urgency:variantIds:)`` for many referrals.
+    ///
+    /// - Parameters:
+    ///   - policyId: the SLA policy of the decision.
+    ///   - milestones: the policy's milestones in force for the request, in policy order.
+    ///   - defaultThresholds: the policy's warning thresholds, for milestones that set none.
+    ///   - teamId: the owning team.
+    ///   - at: the instant the policy starts from (the receipt of the request).
+    ///   - calculator: the calendars of the referral's municipality and school.
+    /// - Throws: ``DeadlineError`` when a due time cannot be computed; the state is then unchanged.
+    public mutating func start(
+        policyId: String,
+        milestones: [SLAMilestone],
+        defaultThresholds: WarningThresholds,
+        teamId: String,
+        at: Date,
+        calculator: DeadlineCalculator
+    ) throws(DeadlineError) -> StartAction {
+        guard !self.isStarted else { return .alreadyStarted }
+        var timers = milestones.map { MilestoneTimer(milestone: $0, defaultThresholds: defaultThresholds) }
         var events: [SLAEvent] = []
         var deadlines: [MilestoneDeadline] = []
         events.reserveCapacity(timers.count)
         deadlines.reserveCapacity(timers.count)
         for index in timers.indices where timers[index].startsOn == nil {
             let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
-            let started = self.event(.started, timers[index], policyId: policy.id, teamId: teamId, at: at)
+            let started = self.event(.started, timers[index], policyId: policyId, teamId: teamId, at: at)
             // The deadline takes the event's timer id (made once).
             deadlines.append(self.milestoneDeadline(timers[index], deadline, timerId: started.timerId))
             events.append(started)
         }
-        self.policyId = policy.id
+        self.policyId = policyId
         self.teamId = teamId
         self.timers = timers
         return .started(events: events, deadlines: deadlines)

@@ -24,6 +24,21 @@ final class DecisionPlanner: Sendable {
     private let calculators = Mutex<[CalculatorKey: DeadlineCalculator]>([:])
     private static let calculatorLimit = 1024
 
+    /// A policy's milestones in force for one urgency (its variants applied, its thresholds resolved).
+    struct PolicyMilestones: Sendable {
+        var policyId: String
+        var defaultThresholds: WarningThresholds
+        var milestones: [SLAMilestone]
+    }
+
+    private struct PolicyKey: Hashable {
+        var policyId: String
+        var urgency: String
+    }
+
+    /// Resolved once per policy and urgency: both come from the configuration, which is fixed for the planner.
+    private let policyMilestones = Mutex<[PolicyKey: PolicyMilestones]>([:])
+
     init(configuration: SteeringConfiguration) {
         self.configuration = configuration
     }
@@ -32,6 +47,20 @@ final class DecisionPlanner: Sendable {
     func calculator(for request: ReferralRequest) -> DeadlineCalculator {
         self.calculator(
             municipality: request.client.municipality, schoolId: request.client.schoolId, at: request.submittedAt)
+    }
+
+    /// The milestones in force of policy `policyId` for a request of `urgency`; `nil` when no such policy is
+    /// configured.
+    func milestones(policyId: String, urgency: String) -> PolicyMilestones? {
+        let key = PolicyKey(policyId: policyId, urgency: urgency)
+        if let known = self.policyMilestones.withLock({ $0[key] }) { return known }
+        guard let policy = self.configuration.policies.policy(id: policyId) else { return nil }
+        let resolved = PolicyMilestones(
+            policyId: policy.id, defaultThresholds: policy.warningThresholds,
+            milestones: policy.effectiveMilestones(urgency: urgency))
+        // Policies and urgencies are configuration values and a closed enumeration: the map stays small.
+        self.policyMilestones.withLock { $0[key] = resolved }
+        return resolved
     }
 
     /// The calculator for a referral of `municipality` and `schoolId` counting from `instant` (its receipt, or
@@ -61,12 +90,14 @@ final class DecisionPlanner: Sendable {
         request: ReferralRequest,
         computed: [ReferralTimers.MilestoneDeadline] = []
     ) -> [PlannedMilestone] {
-        guard let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) else {
+        guard let policyId = decision.slaPolicy,
+            let policy = self.milestones(policyId: policyId, urgency: request.need.urgency.rawValue)
+        else {
             return []
         }
         // Built only when a milestone was not computed already (usually all of them were, by the timers).
         var calculator: DeadlineCalculator?
-        return policy.effectiveMilestones(urgency: request.need.urgency.rawValue).map { milestone in
+        return policy.milestones.map { milestone in
             if let startsOn = milestone.startsOn {
                 return PlannedMilestone(
                     milestone: milestone.id, dueAt: nil, startsOn: startsOn.rawValue,

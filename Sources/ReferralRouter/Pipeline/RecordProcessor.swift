@@ -194,12 +194,14 @@ final class RecordProcessor: @unchecked Sendable {
             schoolId: request.client.schoolId, inputOffset: record.offset)
         // The timers compute the policy's due times; the assignment shows the same ones (computed once).
         var started: (events: [SLAEvent], deadlines: [ReferralTimers.MilestoneDeadline]) = ([], [])
-        if let policyId = decision.slaPolicy, let policy = self.configuration.policies.policy(id: policyId) {
+        if let policyId = decision.slaPolicy,
+            let policy = self.planner.milestones(policyId: policyId, urgency: request.need.urgency.rawValue)
+        {
             var timers = ReferralTimers(referralId: request.id)
             let calculator = self.planner.calculator(for: request)
             if case .started(let events, let deadlines)? = try? timers.start(
-                policy: policy, urgency: request.need.urgency.rawValue, teamId: decision.owner.teamId,
-                at: request.submittedAt, calculator: calculator)
+                policyId: policy.policyId, milestones: policy.milestones, defaultThresholds: policy.defaultThresholds,
+                teamId: decision.owner.teamId, at: request.submittedAt, calculator: calculator)
             {
                 started = (events, deadlines)
             }
