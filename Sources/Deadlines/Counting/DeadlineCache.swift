@@ -1,5 +1,3 @@
-import Synchronization
-
 /// The day-based deadlines one ``DeadlineCalculator`` has computed, for reuse.
 ///
 /// A day-based deadline depends only on the calculator's calendars and zone, the span, the local date of the
@@ -9,34 +7,21 @@ import Synchronization
 ///
 /// A cache belongs to one calculator (its calendars are fixed), so the key need not name them.
 public final class DeadlineCache: Sendable {
-    struct Key: Hashable {
+    struct Key: Hashable, Sendable {
         var span: DeadlineSpan
         var startDate: CivilDate
         var roll: Bool
     }
 
-    private let entries = Mutex<[Key: Deadline]>([:])
-    private let limit: Int
+    let entries: BoundedMemo<Key, Deadline>
 
-    /// - Parameter limit: entries kept; when full, the cache starts over (a bound, not an eviction policy: the
-    ///   working set is a handful of spans on a day or two).
+    /// - Parameter limit: entries kept (the working set is a handful of spans on a day or two).
     public init(limit: Int = 256) {
-        self.limit = limit
+        self.entries = BoundedMemo(limit: limit)
     }
 
     /// The number of deadlines kept.
     public var count: Int {
-        self.entries.withLock { $0.count }
-    }
-
-    func deadline(for key: Key) -> Deadline? {
-        self.entries.withLock { $0[key] }
-    }
-
-    func keep(_ deadline: Deadline, for key: Key) {
-        self.entries.withLock { entries in
-            if entries.count >= self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[key] = deadline
-        }
+        self.entries.count
     }
 }

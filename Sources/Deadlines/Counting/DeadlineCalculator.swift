@@ -63,13 +63,13 @@ public struct DeadlineCalculator: Sendable {
         }
         guard let cache = self.cache else { return try self.count(span, from: start, startDate: startDate, roll: roll) }
         let key = DeadlineCache.Key(span: span, startDate: startDate, roll: roll)
-        if var known = cache.deadline(for: key) {
+        if var known = cache.entries.value(for: key) {
             // Everything but the start instant follows from the key.
             known.start = start
             return known
         }
         let deadline = try self.count(span, from: start, startDate: startDate, roll: roll)
-        cache.keep(deadline, for: key)
+        cache.entries.keep(deadline, for: key)
         return deadline
     }
 

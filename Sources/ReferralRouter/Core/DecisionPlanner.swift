@@ -1,7 +1,6 @@
 import Deadlines
 import Foundation
 import SteeringModel
-import Synchronization
 
 /// Turns a decision's SLA policy into milestones with due times, by the Finnish working-day calendar.
 ///
@@ -12,7 +11,7 @@ final class DecisionPlanner: Sendable {
 
     /// What selects a calculator: the municipality's closure days, the school's calendar and the date the school
     /// calendar is chosen for (a school year may end between two requests).
-    private struct CalculatorKey: Hashable {
+    private struct CalculatorKey: Hashable, Sendable {
         var municipality: String?
         var schoolId: String?
         var date: CivilDate
@@ -21,8 +20,7 @@ final class DecisionPlanner: Sendable {
     /// The calculators made so far, each with the deadlines it has counted: a referral's deadlines depend on
     /// these inputs, its policy and the local date of its receipt, so the counts repeat all day. Bounded; the
     /// configuration is fixed for the planner's life (a new configuration makes a new planner).
-    private let calculators = Mutex<[CalculatorKey: DeadlineCalculator]>([:])
-    private static let calculatorLimit = 1024
+    private let calculators = BoundedMemo<CalculatorKey, DeadlineCalculator>(limit: 1024)
 
     /// A policy's milestones in force for one urgency (its variants applied, its thresholds resolved).
     struct PolicyMilestones: Sendable {
@@ -31,13 +29,14 @@ final class DecisionPlanner: Sendable {
         var milestones: [SLAMilestone]
     }
 
-    private struct PolicyKey: Hashable {
+    private struct PolicyKey: Hashable, Sendable {
         var policyId: String
         var urgency: String
     }
 
-    /// Resolved once per policy and urgency: both come from the configuration, which is fixed for the planner.
-    private let policyMilestones = Mutex<[PolicyKey: PolicyMilestones]>([:])
+    /// Resolved once per policy and urgency: both come from the configuration, which is fixed for the planner, so
+    /// the bound is never reached.
+    private let policyMilestones = BoundedMemo<PolicyKey, PolicyMilestones>(limit: 1024)
 
     init(configuration: SteeringConfiguration) {
         self.configuration = configuration
@@ -53,13 +52,12 @@ final class DecisionPlanner: Sendable {
     /// configured.
     func milestones(policyId: String, urgency: String) -> PolicyMilestones? {
         let key = PolicyKey(policyId: policyId, urgency: urgency)
-        if let known = self.policyMilestones.withLock({ $0[key] }) { return known }
+        if let known = self.policyMilestones.value(for: key) { return known }
         guard let policy = self.configuration.policies.policy(id: policyId) else { return nil }
         let resolved = PolicyMilestones(
             policyId: policy.id, defaultThresholds: policy.warningThresholds,
             milestones: policy.effectiveMilestones(urgency: urgency))
-        // Policies and urgencies are configuration values and a closed enumeration: the map stays small.
-        self.policyMilestones.withLock { $0[key] = resolved }
+        self.policyMilestones.keep(resolved, for: key)
         return resolved
     }
 
@@ -67,16 +65,13 @@ final class DecisionPlanner: Sendable {
     /// the status update that starts a milestone).
     func calculator(municipality: String?, schoolId: String?, at instant: Date) -> DeadlineCalculator {
         let key = CalculatorKey(municipality: municipality, schoolId: schoolId, date: CivilDate(instant: instant))
-        if let known = self.calculators.withLock({ $0[key] }) { return known }
+        if let known = self.calculators.value(for: key) { return known }
         let calendars = self.configuration.calendars
         let calculator = DeadlineCalculator(
             national: calendars.nationalCalendar(municipality: municipality),
             school: calendars.schoolCalendar(schoolId: schoolId, municipality: municipality, on: key.date),
             cache: DeadlineCache())
-        self.calculators.withLock { calculators in
-            if calculators.count >= Self.calculatorLimit { calculators.removeAll(keepingCapacity: true) }
-            calculators[key] = calculator
-        }
+        self.calculators.keep(calculator, for: key)
         return calculator
     }
 

@@ -295,7 +295,7 @@ final class RecordProcessor: @unchecked Sendable {
         let now = self.clock()
         var outputs: [OutputRecord] = []
         if var timers = entry.timers, let status = ReferralStatus(rawValue: update.status.rawValue) {
-            let calculator = self.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
+            let calculator = self.planner.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
             if case .publish(let events, _)? = try? timers.statusReceived(
                 status, at: update.at, teamId: update.newTeam, calculator: calculator)
             {
@@ -550,10 +550,6 @@ final class RecordProcessor: @unchecked Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return try? decoder.decode(TimersEnvelope.self, from: Data(bytes)).timers
-    }
-
-    private func calculator(municipality: String?, schoolId: String?, at instant: Date) -> DeadlineCalculator {
-        self.planner.calculator(municipality: municipality, schoolId: schoolId, at: instant)
     }
 
     private func schedule(_ entry: ReferralEntry, id: String, partition: Int32) {
