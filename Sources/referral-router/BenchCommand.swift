@@ -52,6 +52,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Instead of the pipeline: resident memory of the router's state with this many open timers.")
     var timers: Int?
 
+    @Option(name: .long, help: "Open timers of the memory measure, run before the others in a child process of its own so that its peak resident set is the state's alone (0 skips it).")
+    var memoryTimers: Int = 1_000_000
+
     static func commaSeparated(_ list: String) -> [String] {
         list.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
     }
@@ -62,10 +65,14 @@ struct BenchCommand: AsyncParsableCommand {
         if let timers {
             let measured = try PipelineBenchmark.timerMemory(timers: timers, logger: logger)
             print(
-                "\(measured.referrals) referrals, \(measured.timers) open timers: resident set grew by \(measured.bytes >> 20) MiB (\(measured.bytes / max(measured.timers, 1)) bytes per open timer, including each referral's state); peak resident \(measured.peakBytes >> 20) MiB"
+                "\(measured.referrals) referrals, \(measured.openTimers) open timers: resident set grew by \(measured.residentGrowthBytes >> 20) MiB (\(measured.bytesPerOpenTimer) bytes per open timer, including each referral's state); peak resident \(measured.peakResidentBytes >> 20) MiB"
             )
+            if let output { try Self.write(measured, to: output) }
             return
         }
+        guard self.memoryTimers >= 0 else { throw ValidationError("--memory-timers takes a count, 0 to skip") }
+        // First, so that the figure does not depend on what the other runs leave in the machine's page cache.
+        let timerMemory = self.memoryTimers > 0 ? try Self.timerMemoryInChildProcess(timers: self.memoryTimers, logger: logger) : nil
         var options = PipelineBenchmark.Options()
         options.records = self.records
         options.partitions = self.partitions
@@ -89,7 +96,8 @@ struct BenchCommand: AsyncParsableCommand {
         options.phases = Set(Self.commaSeparated(self.phases))
         let unknown = options.phases.subtracting(["raw", "router", "eos"])
         guard unknown.isEmpty else { throw ValidationError("--phases takes raw, router and eos; not \(unknown.sorted().joined(separator: ", "))") }
-        let result = try await PipelineBenchmark.run(options, logger: logger)
+        var result = try await PipelineBenchmark.run(options, logger: logger)
+        result.timerMemory = timerMemory
         func rate(_ value: Double) -> String { String(Int(value.rounded())) }
         func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
         print("records: \(result.records) over \(result.partitions) partitions (\(result.inputBytes >> 20) MiB input), \(String(format: "%.2f", result.outputsPerRecord)) outputs per record")
@@ -123,10 +131,36 @@ struct BenchCommand: AsyncParsableCommand {
                 )
             }
         }
-        if let output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(result).write(to: URL(fileURLWithPath: output))
+        if let memory = result.timerMemory {
+            print(
+                "memory (\(memory.openTimers) open timers, \(memory.referrals) referrals, own process): peak resident \(memory.peakResidentBytes >> 20) MiB (target ≤ \(memory.targetPeakResidentBytes >> 20) MiB); the state grew by \(memory.residentGrowthBytes >> 20) MiB, \(memory.bytesPerOpenTimer) bytes per open timer"
+            )
         }
+        if let output { try Self.write(result, to: output) }
+    }
+
+    static func write(_ value: some Encodable, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Runs `bench --timers` in a child process (this executable again), whose peak resident set is then the
+    /// state's and the runtime's alone, not what a throughput run's broker and buffers left behind.
+    static func timerMemoryInChildProcess(timers: Int, logger: Logger) throws -> PipelineBenchmark.TimerMemory {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("referral-router-timers-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        child.arguments = ["bench", "--timers", String(timers), "--output", output.path]
+        child.standardOutput = FileHandle.nullDevice
+        logger.info("Memory: deciding referrals in a child process until timers are open", metadata: ["timers": "\(timers)"])
+        try child.run()
+        child.waitUntilExit()
+        guard child.terminationReason == .exit, child.terminationStatus == 0 else {
+            FileHandle.standardError.write(Data("referral-router: the memory measure's child process (bench --timers \(timers)) failed with status \(child.terminationStatus)\n".utf8))
+            throw ExitCode(1)
+        }
+        return try JSONDecoder().decode(PipelineBenchmark.TimerMemory.self, from: Data(contentsOf: output))
     }
 }

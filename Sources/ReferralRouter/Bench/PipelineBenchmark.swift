@@ -14,9 +14,10 @@ import SteeringModel
 /// ceiling of this router on this machine and broker; the router's throughput is reported as a ratio to it.
 public enum PipelineBenchmark {
     /// Resident memory of the router's state holding `timers` open timers: referrals are decided (each policy
-    /// starts one to three milestones) until that many timers run. Returns the growth of the resident set and the
-    /// process's peak resident set (VmHWM), in bytes.
-    public static func timerMemory(timers target: Int, logger: Logger) throws -> (referrals: Int, timers: Int, bytes: Int, peakBytes: Int) {
+    /// starts one to three milestones) until that many timers run. Measures the growth of the resident set and the
+    /// process's peak resident set (VmHWM), so it means something only in a process that has done nothing else
+    /// (`referral-router bench` runs it in a child process of its own).
+    public static func timerMemory(timers target: Int, logger: Logger) throws -> TimerMemory {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let topics = RouterSettings.Topics()
         let processor = RecordProcessor(
@@ -40,7 +41,34 @@ public enum PipelineBenchmark {
         }
         let open = processor.timerCounts().values.reduce(0) { $0 + $1.open }
         let grown = Self.residentBytes() - before
-        return withExtendedLifetime(processor) { (referrals, open, grown, Self.peakResidentBytes()) }
+        return withExtendedLifetime(processor) {
+            TimerMemory(openTimers: open, referrals: referrals, residentGrowthBytes: grown, peakResidentBytes: Self.peakResidentBytes())
+        }
+    }
+
+    /// The resident memory of the router's state with many open timers (``timerMemory(timers:logger:)``).
+    public struct TimerMemory: Codable, Sendable, Equatable {
+        public static let targetPeakResidentBytes = 512 << 20
+
+        /// Open timers in the state when measured (at least as many as asked for).
+        public var openTimers: Int
+        /// Referrals decided to open them.
+        public var referrals: Int
+        /// Growth of the resident set while they were decided, in bytes.
+        public var residentGrowthBytes: Int
+        /// The whole process's peak resident set (VmHWM), in bytes.
+        public var peakResidentBytes: Int
+        public var targetPeakResidentBytes = Self.targetPeakResidentBytes
+
+        public init(openTimers: Int, referrals: Int, residentGrowthBytes: Int, peakResidentBytes: Int) {
+            self.openTimers = openTimers
+            self.referrals = referrals
+            self.residentGrowthBytes = residentGrowthBytes
+            self.peakResidentBytes = peakResidentBytes
+        }
+
+        /// Growth of the resident set per open timer, each referral's state included.
+        public var bytesPerOpenTimer: Int { self.residentGrowthBytes / max(self.openTimers, 1) }
     }
 
     static func peakResidentBytes() -> Int {
@@ -141,6 +169,8 @@ public enum PipelineBenchmark {
         public var exactlyOnce: Throughput?
         public var latency: [Latency] = []
         public var rounds: [Round] = []
+        /// Measured in a child process of its own before the throughput and latency runs (`bench --memory-timers`).
+        public var timerMemory: TimerMemory?
         public var machine: String
         public var date: String
     }
