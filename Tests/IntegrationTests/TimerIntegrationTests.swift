@@ -107,6 +107,67 @@ struct TimerIntegrationTests {
         #expect(events["sla-b"] == ["acknowledged:started", "acknowledged:met"])
     }
 
+    /// The team acknowledges in time while the router is down, and the deadline passes before it is back: the
+    /// status backlog is read before any timer fires, so the milestone is met, never warned or breached first.
+    @Test func aMilestoneMetWhileTheRouterWasDownIsNotBreachedFirst() async throws {
+        let harness = try Harness(partitions: 2)
+        let clock = TestClock(Self.start.addingTimeInterval(1))
+        let application = { try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now }) }
+        try harness.produce([Self.request("down-a"), Self.request("down-b")])
+        var running = Harness.Running(application: try application())
+        #expect(try await Harness.waitUntil { try Self.events(harness).values.flatMap { $0 }.count >= 2 })
+        #expect(await running.stop() == nil)
+
+        // Down from 09:30 to 11:00; A is acknowledged at 09:50 (due 10:30), B never.
+        try harness.produce([Self.status("down-a", "acknowledged", minutes: 20)])
+        clock.set(Self.start.addingTimeInterval(90 * 60))
+        running = Harness.Running(application: try application())
+        #expect(try await Harness.waitUntil {
+            let events = try Self.events(harness)
+            return events["down-a"]?.contains("acknowledged:met") == true && events["down-b"]?.contains("acknowledged:breached") == true
+        })
+        try await Task.sleep(for: .seconds(1))
+        #expect(await running.stop() == nil)
+        let events = try Self.events(harness)
+        #expect(events["down-a"] == ["acknowledged:started", "acknowledged:met"])
+        #expect(events["down-b"] == ["acknowledged:started", "acknowledged:warning:0.5", "acknowledged:warning:0.75", "acknowledged:breached"])
+    }
+
+    /// A reassignment names the new owner by a team id of the configuration; anything else (a person's name typed
+    /// into the field, say) is dead-lettered, and never becomes a metric label. A team's gauges fall to zero when
+    /// its last timer closes.
+    @Test func aReassignmentToATeamTheConfigurationDoesNotKnowIsDeadLettered() async throws {
+        let harness = try Harness(partitions: 2)
+        let clock = TestClock(Self.start.addingTimeInterval(1))
+        let running = Harness.Running(
+            application: try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now }))
+        #expect(await Harness.waitUntil { running.application.isReady })
+        try harness.produce([Self.request("re-a")])
+        #expect(try await Harness.waitUntil { try Self.events(harness)["re-a"]?.count == 1 })
+        func reassignment(_ team: String) -> SyntheticTraffic.Record {
+            let at = RFC3339.format(Self.start.addingTimeInterval(120))
+            let json = "{\"referralId\":\"re-a\",\"status\":\"reassigned\",\"at\":\"\(at)\",\"team\":\"\(team)\"}"
+            return SyntheticTraffic.Record(kind: .status, isRequest: false, key: Array("re-a".utf8), value: Array(json.utf8), id: "re-a")
+        }
+        try harness.produce([reassignment("Matti Meikäläinen 131052-308T"), reassignment("ph-sw-heinola")])
+        #expect(await Harness.waitUntil { running.application.deadLettered["unknown_team"] == 1 })
+        func gauge(_ team: String) -> Substring? {
+            running.application.metricsText().split(separator: "\n")
+                .first { $0.hasPrefix("referral_router_open_timers{") && $0.contains("\"\(team)\"") }?
+                .split(separator: " ").last
+        }
+        #expect(await Harness.waitUntil { gauge("ph-sw-heinola").flatMap { Double($0) } == 1 }, "the new owner's open timer")
+        #expect(!running.application.metricsText().contains("Matti"))
+        #expect(!String(decoding: running.application.statusJSON(), as: UTF8.self).contains("Matti"))
+
+        try harness.produce([Self.status("re-a", "closed", minutes: 3)])
+        #expect(await Harness.waitUntil { gauge("ph-sw-heinola").flatMap { Double($0) } == 0 }, "closed: no open timer left")
+        #expect(await running.stop() == nil)
+        let deadLetters = try harness.readAll(harness.settings.topics.deadletter)
+        #expect(deadLetters.count == 1)
+        #expect(deadLetters.first?.header("referral-router.error.code") == "unknown_team")
+    }
+
     @Test func statusForAnUnknownReferralIsDeadLettered() async throws {
         let harness = try Harness(partitions: 2)
         let running = try harness.start()

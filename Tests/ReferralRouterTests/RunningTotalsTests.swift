@@ -51,15 +51,26 @@ struct RunningTotalsTests {
         }
         #expect(processor.timerCounts().values.contains { $0.warned > 0 || $0.breached > 0 })
         // A rebalance: one partition goes, another is restored from its state records (replacing what it held).
-        processor.drop(partition: 1)
+        let scheduled = processor.scheduledWakeUps
+        processor.drop(partitions: [1])
         check("dropping partition 1")
+        #expect(processor.scheduledWakeUps < scheduled, "a dropped partition's wake-ups go with it")
         processor.restore(partition: 1, records: stateRecords[1] ?? [])
         check("restoring partition 1")
+        let restored = processor.scheduledWakeUps
         processor.restore(partition: 2, records: stateRecords[2] ?? [])
         check("restoring partition 2 over itself")
-        for partition in Int32(0)..<4 { processor.drop(partition: partition) }
+        // Rebalances (every partition revoked and assigned again) and a restore over itself add no copies.
+        for _ in 0..<3 {
+            processor.drop(partitions: [0, 1, 2, 3])
+            for partition in Int32(0)..<4 { processor.restore(partition: partition, records: stateRecords[partition] ?? []) }
+        }
+        check("three rebalances")
+        #expect(processor.scheduledWakeUps <= restored, "no wake-up is scheduled twice")
+        processor.drop(partitions: [0, 1, 2, 3])
         #expect(processor.loads.filter { $0.value != 0 }.isEmpty)
         #expect(processor.timerCounts().isEmpty)
+        #expect(processor.scheduledWakeUps == 0)
     }
 }
 

@@ -67,11 +67,11 @@ import Testing
     }
 
     /// Every code of the closed set is exercised somewhere: by the table above, the dedicated tests below, or (the
-    /// two the pipeline finds) the integration tests.
+    /// three the pipeline finds) the integration tests.
     @Test func everyErrorCodeIsCovered() {
         let tabled = Set(Self.cases.map(\.0))
         let dedicated: Set<ValidationProblem.Code> = [.recordTooLarge, .invalidUTF8]
-        let pipeline: Set<ValidationProblem.Code> = [.idConflict, .unknownReferral]
+        let pipeline: Set<ValidationProblem.Code> = [.idConflict, .unknownReferral, .unknownTeam]
         #expect(tabled.union(dedicated).union(pipeline) == Set(ValidationProblem.Code.allCases))
     }
 

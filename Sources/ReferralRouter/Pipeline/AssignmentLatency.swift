@@ -82,8 +82,11 @@ final class AssignmentLatency: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let nowMicroseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        let nowMilliseconds = nowMicroseconds / 1000
         for timestamp in timestamps {
-            let microseconds = max(0, nowMicroseconds - timestamp * 1000)
+            // The input's timestamp is whatever its producer set (CreateTime): one not in the past counts as no
+            // wait, so that no value of it can overflow (`Int64.max * 1000` trapped the delivery thread).
+            let microseconds = timestamp < nowMilliseconds ? nowMicroseconds - timestamp * 1000 : 0
             self.timer.recordNanoseconds(microseconds * 1000)
             self.observer?(microseconds)
         }

@@ -281,6 +281,19 @@ final class RecordProcessor: @unchecked Sendable {
                         )
                     ]))
         }
+        if update.status == .reassigned, let newTeam = update.newTeam, self.configuration.table.team(id: newTeam) == nil {
+            // The new owner must be a team the router knows: its timers and counts are kept under it, and a name
+            // typed into the field (a person's, say) must not become a metric label or reach the status page.
+            return self.deadLetter(
+                record,
+                ValidationFailure(
+                    id: update.referralId,
+                    problems: [
+                        ValidationProblem(
+                            .unknownTeam, field: "team",
+                            "a reassignment must name a team id of the steering configuration (regions/*.yaml, teams)")
+                    ]))
+        }
         var entry = previous
         switch update.status {
         case .reassigned:
@@ -303,7 +316,10 @@ final class RecordProcessor: @unchecked Sendable {
                 outputs += events.map { self.slaRecord($0, stamp: stamp) }
             }
             entry.timers = timers
-            self.schedule(entry, id: update.referralId, partition: record.partition)
+            // Unchanged, the wake-up already scheduled stands (a second entry for it only took memory until then).
+            if timers.nextWakeUp != previous.timers?.nextWakeUp {
+                self.schedule(entry, id: update.referralId, partition: record.partition)
+            }
         }
         self.store(entry, id: update.referralId, partition: record.partition, replacing: previous)
         outputs.append(self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: now))
@@ -431,6 +447,10 @@ final class RecordProcessor: @unchecked Sendable {
     /// Rebuilds a partition's state from its state-topic records (the last record of each key wins).
     func restore(partition: Int32, records: [KafkaRecord]) {
         var entries = self.partitions[partition] ?? [:]
+        if !entries.isEmpty {
+            // Every entry is scheduled again below: the partition's wake-ups scheduled before would stay as copies.
+            self.wakeUps = Heap(self.wakeUps.unordered.filter { $0.partition != partition })
+        }
         for record in records {
             guard case .success(.object(let object)) = JSONParser.parse(record.value),
                 case .string(let id)? = object["referralId"],
@@ -457,10 +477,20 @@ final class RecordProcessor: @unchecked Sendable {
         }
     }
 
-    func drop(partition: Int32) {
-        self.account(self.partitions.removeValue(forKey: partition), sign: -1)
-        self.published.removeValue(forKey: partition)
+    /// Forgets the state of partitions given up (or about to be restored again), with their wake-ups: left in the
+    /// heap until due, every rebalance of the range assignor (all partitions revoked and assigned again) added a
+    /// second copy of each open referral's wake-up.
+    func drop(partitions numbers: Set<Int32>) {
+        guard !numbers.isEmpty else { return }
+        for partition in numbers {
+            self.account(self.partitions.removeValue(forKey: partition), sign: -1)
+            self.published.removeValue(forKey: partition)
+        }
+        self.wakeUps = Heap(self.wakeUps.unordered.filter { !numbers.contains($0.partition) })
     }
+
+    /// Wake-ups scheduled, stale ones included (for tests).
+    var scheduledWakeUps: Int { self.wakeUps.count }
 
     // MARK: Loads and timer counts, kept as entries change
     //

@@ -38,6 +38,14 @@ final class RouterMetrics: Sendable {
 
     /// Open timers, timers with a warning fired, and breached timers per team (team ids are not personal data).
     func updateTimers(_ counts: [String: TimerCounts]) {
+        // A team whose last timer closed is no longer counted: its gauges fall to zero instead of keeping the last
+        // count (a breach that stayed on the dashboards after the case closed).
+        let gone = self.timerGauges.withLockedValue { gauges in gauges.filter { counts[$0.key] == nil }.map(\.value) }
+        for gauges in gone {
+            gauges.open.record(0)
+            gauges.warned.record(0)
+            gauges.breached.record(0)
+        }
         for (team, count) in counts {
             let gauges = self.timerGauges.withLockedValue { gauges in
                 if let existing = gauges[team] { return existing }

@@ -316,6 +316,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
+        if let heldUntil = self.timerHold[partition], record.offset + 1 >= heldUntil {
+            self.timerHold.removeValue(forKey: partition)
+        }
         let result = self.processor.process(record)
         // Decided; encoding and producing overlap the next records' decisions (in order, on the output worker).
         self.batch.append((result, record, partition))
@@ -425,7 +428,31 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private var lastTimerCount = Date.distantPast
 
     /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
+    /// Status partitions whose backlog at assignment (up to this offset) has not been read yet; while any is
+    /// left, no timer fires. A status update posted while the router was down may meet a milestone that fell due
+    /// meanwhile (`ReferralTimers`: feed pending status updates before advancing the clock): fired first, the
+    /// timers would publish a breach that never happened.
+    private var timerHold: [KafkaPartition: Int64] = [:]
+    /// When the hold gives way even with backlog left (a status partition that cannot be read must not keep every
+    /// other breach from firing).
+    private var timerHoldExpires = ContinuousClock.now
+    static let timerHoldLimit: Duration = .seconds(60)
+
     private func fireTimers() throws {
+        if !self.timerHold.isEmpty {
+            // Also read through when the backlog ends in records no poll returns (transaction markers).
+            for (partition, position) in self.consumer.positions(Array(self.timerHold.keys))
+            where position >= self.timerHold[partition] ?? .max {
+                self.timerHold.removeValue(forKey: partition)
+            }
+        }
+        if !self.timerHold.isEmpty {
+            guard ContinuousClock.now >= self.timerHoldExpires else { return }
+            self.logger.warning(
+                "Status backlog not read within the hold; firing timers without it",
+                metadata: ["partitions": "\(self.timerHold.keys.sorted())"])
+            self.timerHold.removeAll()
+        }
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused {
             let outputs = self.processor.tick(now: now)
@@ -632,10 +659,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         _ = self.producer.flush(timeoutMilliseconds: 5000)
         self.tracker.forget(partitions)
         self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
-        for partition in partitions { self.processedOffsets.removeValue(forKey: partition) }
-        for partition in Set(partitions.map(\.partition)) {
-            self.processor.drop(partition: partition)
+        for partition in partitions {
+            self.processedOffsets.removeValue(forKey: partition)
+            self.timerHold.removeValue(forKey: partition)
         }
+        self.processor.drop(partitions: Set(partitions.map(\.partition)))
         self.assigned.subtract(partitions)
         self.paused = false
         let assigned = self.assigned
@@ -680,8 +708,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 let outputs = starts.filter { $0.key.partition == number }
                 for input in [self.settings.topics.requests, self.settings.topics.status] {
                     let inputPartition = KafkaPartition(topic: input, partition: number)
-                    let high = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000).high
-                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: high)
+                    let marks = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
+                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high)
+                    if input == self.settings.topics.status {
+                        // Reading resumes at the committed offset (or the start): what lies beyond it waits for
+                        // the timers' sake.
+                        let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
+                        if max(committed, marks.low) < marks.high {
+                            self.timerHold[inputPartition] = marks.high
+                            self.timerHoldExpires = ContinuousClock.now + Self.timerHoldLimit
+                        } else {
+                            self.timerHold.removeValue(forKey: inputPartition)
+                        }
+                    }
                 }
             }
         } catch {
@@ -775,9 +814,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.tracker.forget(partitions)
         self.processedOffsets.removeAll()
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
-        for number in numbers {
-            self.processor.drop(partition: number)
-        }
+        self.processor.drop(partitions: Set(numbers))
         self.restore(numbers)
         let committed = try self.consumer.committed(partitions)
         var positions: [KafkaPartition: Int64] = [:]

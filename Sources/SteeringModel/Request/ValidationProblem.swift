@@ -30,6 +30,7 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
         // Found by the pipeline rather than the validator.
         case idConflict = "id_conflict"
         case unknownReferral = "unknown_referral"
+        case unknownTeam = "unknown_team"
     }
 
     public let code: Code
