@@ -125,6 +125,29 @@ struct PipelineIntegrationTests {
 
 @Suite("Abuse at the edges", .serialized, .timeLimit(.minutes(2)))
 struct AbuseTests {
+    /// A retry under another key (or none) could land on another partition, where the id is not known, and be
+    /// assigned a second time: requests and status updates whose key is not the referral id are dead-lettered.
+    @Test func aRecordNotKeyedByItsReferralIdIsDeadLettered() async throws {
+        let harness = try Harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 4, prefix: "keyed", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let first = traffic.next()
+        let id = try #require(first.id)
+        let unkeyed = SyntheticTraffic.Record(kind: .invalid, isRequest: true, key: nil, value: first.value, id: id)
+        let otherKey = SyntheticTraffic.Record(kind: .invalid, isRequest: true, key: Array("someone-else".utf8), value: first.value, id: id)
+        let status = "{\"referralId\":\"\(id)\",\"status\":\"acknowledged\",\"at\":\"2026-11-16T09:40:00+02:00\"}"
+        let misKeyedStatus = SyntheticTraffic.Record(kind: .invalid, isRequest: false, key: Array("x".utf8), value: Array(status.utf8), id: id)
+        try harness.produce([first, unkeyed, otherKey, misKeyedStatus])
+        let running = try harness.start()
+        #expect(await Harness.waitUntil { running.application.deadLettered["key_mismatch"] == 3 })
+        #expect(await running.stop() == nil)
+        let assignments = try harness.readAll(harness.settings.topics.assignments)
+        #expect(assignments.map(\.keyString) == [id], "one assignment, from the record keyed by its id")
+        let deadLetters = try harness.readAll(harness.settings.topics.deadletter)
+        #expect(deadLetters.count == 3)
+        #expect(deadLetters.allSatisfy { $0.header("referral-router.error.code") == "key_mismatch" })
+        #expect(deadLetters.contains { $0.key == nil && $0.value == first.value }, "the dead letter keeps the original bytes")
+    }
+
     @Test func aRecordAtTheSizeLimitIsDeadLetteredAndTheRouterGoesOn() async throws {
         let harness = try Harness(partitions: 1)
         // Upstream accepts larger records than the router's producer may send (message.max.bytes 200,000 here):

@@ -67,11 +67,11 @@ import Testing
     }
 
     /// Every code of the closed set is exercised somewhere: by the table above, the dedicated tests below, or (the
-    /// three the pipeline finds) the integration tests.
+    /// four the pipeline finds) the integration tests.
     @Test func everyErrorCodeIsCovered() {
         let tabled = Set(Self.cases.map(\.0))
         let dedicated: Set<ValidationProblem.Code> = [.recordTooLarge, .invalidUTF8]
-        let pipeline: Set<ValidationProblem.Code> = [.idConflict, .unknownReferral, .unknownTeam]
+        let pipeline: Set<ValidationProblem.Code> = [.idConflict, .unknownReferral, .unknownTeam, .keyMismatch]
         #expect(tabled.union(dedicated).union(pipeline) == Set(ValidationProblem.Code.allCases))
     }
 

@@ -166,6 +166,7 @@ final class RecordProcessor: @unchecked Sendable {
         case .success(let valid):
             request = valid
         }
+        if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
         let hash = Self.requestHash(request)
         let existing = self.partitions[record.partition]?[request.id]
         if let existing, existing.inputOffset == record.offset, existing.requestHash == hash {
@@ -269,6 +270,7 @@ final class RecordProcessor: @unchecked Sendable {
         case .success(let valid):
             update = valid
         }
+        if let mismatch = Self.keyMismatch(record, id: update.referralId) { return self.deadLetter(record, mismatch) }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
             return self.deadLetter(
                 record,
@@ -324,6 +326,20 @@ final class RecordProcessor: @unchecked Sendable {
         self.store(entry, id: update.referralId, partition: record.partition, replacing: previous)
         outputs.append(self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: now))
         return Result(outputs: outputs, outcome: .statusApplied)
+    }
+
+    /// Requests and status updates are keyed by the referral id (messages.md), which is what puts a referral's
+    /// records on one partition: duplicates are found per partition, so a retry under another key (or none) would
+    /// land elsewhere and be assigned a second time, and a status update elsewhere would miss its referral.
+    private static func keyMismatch(_ record: KafkaRecord, id: String) -> ValidationFailure? {
+        if let key = record.key, key.elementsEqual(id.utf8) { return nil }
+        return ValidationFailure(
+            id: id,
+            problems: [
+                ValidationProblem(
+                    .keyMismatch, field: "id",
+                    "the record's key must be the referral id (requests and status updates are keyed and partitioned by it)")
+            ])
     }
 
     // MARK: Dead letters

@@ -31,6 +31,7 @@ public struct ValidationProblem: Sendable, Hashable, CustomStringConvertible {
         case idConflict = "id_conflict"
         case unknownReferral = "unknown_referral"
         case unknownTeam = "unknown_team"
+        case keyMismatch = "key_mismatch"
     }
 
     public let code: Code
