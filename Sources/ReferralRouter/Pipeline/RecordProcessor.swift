@@ -187,7 +187,8 @@ final class RecordProcessor: @unchecked Sendable {
                     ]))
         }
         let now = self.clock()
-        let decision = self.engine.decide(request, loads: self.loads)
+        // Only a replay gets here with an entry: its assignment names the owner its state and timers name.
+        let decision = self.engine.decide(request, loads: self.loads, keepingOwner: existing?.ownerTeam)
         let key = Array(request.id.utf8)
         let trace = Self.traceparent(record)
         var entry = ReferralEntry(

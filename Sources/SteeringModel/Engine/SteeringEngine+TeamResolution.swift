@@ -41,6 +41,7 @@ extension SteeringEngine {
         _ request: ReferralRequest,
         location: Location,
         loads: [String: Int],
+        keeping: String? = nil,
         trace: inout [Decision.TraceEntry]
     ) -> ResolvedOwner {
         var region = location.region
@@ -103,7 +104,7 @@ extension SteeringEngine {
             basis = .region
         }
         // Validated above: candidates is not empty.
-        let pick = Self.pick(candidates, language: language, loads: loads)!
+        let pick = Self.pick(candidates, language: language, loads: loads, keeping: keeping)!
         let chosenBy = basis.text(unitType: unitType, region: region.id, age: age)
         let explanation = Self.explanation(of: pick, language: language, loads: loads)
         trace.append(
@@ -209,16 +210,23 @@ extension SteeringEngine {
         /// How many candidates work in the client's language (all of them when none does).
         var poolCount: Int
         var candidateCount: Int
+        /// The team an earlier decision of the same request chose, kept instead of the least loaded.
+        var kept = false
     }
 
     /// Chooses among candidates: the client's language first, then the least open load relative to capacity,
     /// then the team id (so that equal candidates never depend on configuration order).
-    static func pick(_ candidates: [RegionConfiguration.Team], language: String, loads: [String: Int]) -> Pick? {
+    static func pick(
+        _ candidates: [RegionConfiguration.Team], language: String, loads: [String: Int], keeping: String? = nil
+    ) -> Pick? {
         guard !candidates.isEmpty else { return nil }
         let speakers = candidates.count { $0.languages.contains(language) }
         let languageMatched = speakers > 0
         let pool = speakers == candidates.count || !languageMatched
             ? candidates : candidates.filter { $0.languages.contains(language) }
+        if let keeping, let kept = pool.first(where: { $0.id == keeping }) {
+            return Pick(team: kept, languageMatched: languageMatched, poolCount: pool.count, candidateCount: candidates.count, kept: true)
+        }
         let best = pool.min { lhs, rhs in
             let lhsLoad = loads[lhs.id] ?? 0
             let rhsLoad = loads[rhs.id] ?? 0
@@ -237,7 +245,9 @@ extension SteeringEngine {
             pick.languageMatched
             ? "\(pick.poolCount) of \(pick.candidateCount) candidate(s) work in '\(language)'"
             : "no candidate works in '\(language)'; served in \(pick.team.languages.joined(separator: "/"))"
-        if pick.poolCount > 1 {
+        if pick.kept {
+            explanation += "; the team this request's first decision chose (decided again on a replay)"
+        } else if pick.poolCount > 1 {
             explanation += "; least open load \(loads[pick.team.id] ?? 0)/\(pick.team.capacity)"
         }
         return explanation

@@ -30,7 +30,10 @@ public final class SteeringEngine: Sendable {
     /// - Parameters:
     ///   - request: a validated request.
     ///   - loads: open cases per team id, for choosing the least loaded among equal candidates.
-    public func decide(_ request: ReferralRequest, loads: [String: Int] = [:]) -> Decision {
+    ///   - keepingOwner: the owner an earlier decision of this very request chose (a replay after a crash, whose
+    ///     state record names it): chosen again when it is among the candidates the rules and the language allow,
+    ///     whatever the loads are now, so that the assignment names the team the state and the timers name.
+    public func decide(_ request: ReferralRequest, loads: [String: Int] = [:], keepingOwner: String? = nil) -> Decision {
         // Room for every rule a request can be traced against and the team resolutions, so that the trace never
         // grows (it did four times for a typical referral).
         var trace: [Decision.TraceEntry] = []
@@ -38,9 +41,9 @@ public final class SteeringEngine: Sendable {
         let location = self.locate(request)
         switch request.type {
         case .referral:
-            return self.decideReferral(request, location: location, loads: loads, trace: &trace)
+            return self.decideReferral(request, location: location, loads: loads, keeping: keepingOwner, trace: &trace)
         case .consultation:
-            return self.decideConsultation(request, location: location, loads: loads, trace: &trace)
+            return self.decideConsultation(request, location: location, loads: loads, keeping: keepingOwner, trace: &trace)
         }
     }
 
@@ -50,13 +53,14 @@ public final class SteeringEngine: Sendable {
         _ request: ReferralRequest,
         location: Location,
         loads: [String: Int],
+        keeping: String?,
         trace: inout [Decision.TraceEntry]
     ) -> Decision {
         // Validated at load: the last owner rule has an empty condition and a unit type.
         let features = RequestFeatures(request)
         let ownerRules = self.table.rules.ownerRules
         let rule = self.firstMatch(ownerRules, kind: .owner, request, features: features, trace: &trace)!
-        let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, trace: &trace)
+        let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, keeping: keeping, trace: &trace)
         let consultations = self.collectConsultations(
             request, features: features, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
         return Decision(
@@ -139,6 +143,7 @@ public final class SteeringEngine: Sendable {
         _ request: ReferralRequest,
         location: Location,
         loads: [String: Int],
+        keeping: String?,
         trace: inout [Decision.TraceEntry]
     ) -> Decision {
         var unitType: UnitType?
@@ -162,7 +167,7 @@ public final class SteeringEngine: Sendable {
         }
         let resolved: ResolvedOwner
         if let unitType {
-            resolved = self.resolveOwner(unitType, request, location: location, loads: loads, trace: &trace)
+            resolved = self.resolveOwner(unitType, request, location: location, loads: loads, keeping: keeping, trace: &trace)
         } else {
             ruleId = "triage"
             reason = "no specialist unit type could be inferred from the concerns"

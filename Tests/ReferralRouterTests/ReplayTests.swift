@@ -1,0 +1,49 @@
+import Foundation
+import KafkaIO
+import SteeringModel
+import Testing
+
+@testable import ReferralRouter
+
+/// A replay (the very record decided before, whose state landed but some of whose outputs may not have) is decided
+/// again: its assignment must name the owner its state, loads and timers already name, whatever the loads are now.
+@Suite("Replayed requests")
+struct ReplayTests {
+    static func owner(_ outputs: [OutputRecord], topics: RouterSettings.Topics) throws -> String? {
+        let assignment = try #require(outputs.first { $0.topic == topics.assignments })
+        guard case .success(.object(let object)) = JSONParser.parse(assignment.value),
+            case .object(let owner)? = object["owner"], case .string(let team)? = owner["teamId"]
+        else { return nil }
+        return team
+    }
+
+    @Test func aReplayedRequestNamesTheOwnerItsStateNames() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        // Two youth teams share Lahti's centre (capacities 60 and 40): with no load the first by id is chosen, and
+        // with that one case on it the other would be.
+        let json = """
+            {"type":"referral","id":"replay-1","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ref":"pseud-replay-1","ageYears":15,"municipality":"398","postalCode":"15110"},\
+            "need":{"concerns":["mental_health"],"urgency":"new_concern","severity":"mild"}}
+            """
+        let record = KafkaRecord(topic: topics.requests, partition: 0, offset: 7, key: Array("replay-1".utf8), value: Array(json.utf8))
+        let first = try Self.owner(processor.process(record).materialize(), topics: topics)
+        #expect(first == "ph-youth-lahti-a")
+        #expect(processor.loads["ph-youth-lahti-a"] == 1)
+        // Decided afresh with the loads of now, the request would go to B.
+        guard case .success(let request) = RequestValidator().validateRequest(record.value) else {
+            Issue.record("the request is valid")
+            return
+        }
+        #expect(SteeringEngine(table: configuration.table).decide(request, loads: processor.loads).owner.teamId == "ph-youth-lahti-b")
+
+        let replayed = processor.process(record).materialize()
+        #expect(try Self.owner(replayed, topics: topics) == "ph-youth-lahti-a", "the replay keeps its first owner")
+        #expect(processor.loads["ph-youth-lahti-a"] == 1, "a replay adds no load")
+        let text = String(decoding: try #require(replayed.first { $0.topic == topics.assignments }).value, as: UTF8.self)
+        #expect(text.contains("first decision chose"), "the trace says why: \(text)")
+    }
+}
