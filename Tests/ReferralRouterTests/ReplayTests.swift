@@ -44,6 +44,26 @@ struct ReplayTests {
         #expect(try Self.owner(replayed, topics: topics) == "ph-youth-lahti-a", "the replay keeps its first owner")
         #expect(processor.loads["ph-youth-lahti-a"] == 1, "a replay adds no load")
         let text = String(decoding: try #require(replayed.first { $0.topic == topics.assignments }).value, as: UTF8.self)
-        #expect(text.contains("first decision chose"), "the trace says why: \(text)")
+        #expect(text.contains("the referral's state names"), "the trace says why: \(text)")
+    }
+}
+
+/// Team ids become metric labels and `/status` keys: only the configuration's own may.
+@Suite("Timer counts by configured team")
+struct ConfiguredTeamTests {
+    @Test func teamsTheConfigurationDoesNotKnowAreCountedAsUnconfigured() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let counts: [String: TimerCounts] = [
+            "ph-youth-lahti-a": TimerCounts(open: 2, warned: 1, breached: 0),
+            "Matti Meikäläinen 131052-308T": TimerCounts(open: 1, warned: 0, breached: 1),
+            "a-team-removed-by-a-reload": TimerCounts(open: 3, warned: 1, breached: 1),
+        ]
+        let folded = RouterService.configuredTeams(counts, table: configuration.table)
+        #expect(folded == [
+            "ph-youth-lahti-a": TimerCounts(open: 2, warned: 1, breached: 0),
+            RouterService.unconfiguredTeam: TimerCounts(open: 4, warned: 1, breached: 2),
+        ])
+        let known = ["ph-youth-lahti-a": TimerCounts(open: 1, warned: 0, breached: 0)]
+        #expect(RouterService.configuredTeams(known, table: configuration.table) == known)
     }
 }

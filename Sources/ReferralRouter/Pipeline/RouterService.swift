@@ -316,7 +316,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
-        if let heldUntil = self.timerHold[partition], record.offset + 1 >= heldUntil {
+        if let hold = self.timerHold[partition], record.offset + 1 >= hold.until {
             self.timerHold.removeValue(forKey: partition)
         }
         let result = self.processor.process(record)
@@ -428,33 +428,54 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private var lastTimerCount = Date.distantPast
 
     /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
-    /// Status partitions whose backlog at assignment (up to this offset) has not been read yet; while any is
-    /// left, no timer fires. A status update posted while the router was down may meet a milestone that fell due
-    /// meanwhile (`ReferralTimers`: feed pending status updates before advancing the clock): fired first, the
-    /// timers would publish a breach that never happened.
-    private var timerHold: [KafkaPartition: Int64] = [:]
-    /// When the hold gives way even with backlog left (a status partition that cannot be read must not keep every
-    /// other breach from firing).
-    private var timerHoldExpires = ContinuousClock.now
+    /// A status partition whose backlog at assignment (up to `until`) has not been read yet; while any is held, no
+    /// timer fires. A status update posted while the router was down may meet a milestone that fell due meanwhile
+    /// (`ReferralTimers`: feed pending status updates before advancing the clock): fired first, the timers would
+    /// publish a breach that never happened.
+    private struct TimerHold {
+        var until: Int64
+        /// The partition's position when it last moved, and when that was (paused time does not count).
+        var position: Int64 = -1
+        var progressAt = ContinuousClock.now
+    }
+
+    private var timerHold: [KafkaPartition: TimerHold] = [:]
+    /// How long a held partition may read nothing before the hold gives way (a status partition that cannot be
+    /// read must not keep every other breach from firing); a partition that keeps reading is waited for.
     static let timerHoldLimit: Duration = .seconds(60)
 
-    private func fireTimers() throws {
-        if !self.timerHold.isEmpty {
-            // Also read through when the backlog ends in records no poll returns (transaction markers).
-            for (partition, position) in self.consumer.positions(Array(self.timerHold.keys))
-            where position >= self.timerHold[partition] ?? .max {
+    /// Whether timers must wait for a status backlog; releases the partitions that are read through or stuck.
+    private func timersHeld() -> Bool {
+        guard !self.timerHold.isEmpty else { return false }
+        let now = ContinuousClock.now
+        if self.paused {
+            // Consumption is paused (backpressure): no partition can progress, and the time does not count.
+            for partition in self.timerHold.keys { self.timerHold[partition]?.progressAt = now }
+            return true
+        }
+        let positions = self.consumer.positions(Array(self.timerHold.keys))
+        for (partition, hold) in self.timerHold {
+            let position = positions[partition] ?? -1
+            // Read through (also when the backlog ends in records no poll returns: transaction markers).
+            if position >= hold.until {
+                self.timerHold.removeValue(forKey: partition)
+            } else if position > hold.position {
+                self.timerHold[partition] = TimerHold(until: hold.until, position: position, progressAt: now)
+            } else if now - hold.progressAt >= Self.timerHoldLimit {
+                self.logger.warning(
+                    "Status backlog not read for a minute; firing timers without it",
+                    metadata: [LoggingKeys.kafkaTopic: "\(partition.topic)", LoggingKeys.kafkaPartition: "\(partition.partition)"])
                 self.timerHold.removeValue(forKey: partition)
             }
         }
-        if !self.timerHold.isEmpty {
-            guard ContinuousClock.now >= self.timerHoldExpires else { return }
-            self.logger.warning(
-                "Status backlog not read within the hold; firing timers without it",
-                metadata: ["partitions": "\(self.timerHold.keys.sorted())"])
-            self.timerHold.removeAll()
-        }
+        return !self.timerHold.isEmpty
+    }
+
+    private func fireTimers() throws {
+        // First, and also while paused, so that paused time does not count against a held partition.
+        let held = self.timersHeld()
         let now = self.clock()
-        if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused {
+        if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused, !held {
             let outputs = self.processor.tick(now: now)
             let requests = self.settings.topics.requests
             let sla = self.settings.topics.sla
@@ -477,10 +498,29 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
         if Date().timeIntervalSince(self.lastTimerCount) >= 2 {
             self.lastTimerCount = Date()
-            let counts = self.processor.timerCounts()
+            let counts = Self.configuredTeams(self.processor.timerCounts(), table: self.processor.configuration.table)
             self.statistics.update { $0.timersByTeam = counts }
             self.metrics.updateTimers(counts)
         }
+    }
+
+    /// Timer counts by team for metrics and `/status`, where team ids become labels: a team the configuration does
+    /// not know (removed by a reload, or a name a reassignment took before `unknown_team` existed, restored from the
+    /// state topic) is counted as `unconfigured`, so no other string reaches them.
+    static let unconfiguredTeam = "unconfigured"
+
+    static func configuredTeams(_ counts: [String: TimerCounts], table: RoutingTable) -> [String: TimerCounts] {
+        guard counts.keys.contains(where: { table.team(id: $0) == nil }) else { return counts }
+        var folded: [String: TimerCounts] = [:]
+        for (team, count) in counts {
+            let label = table.team(id: team) == nil ? Self.unconfiguredTeam : team
+            var total = folded[label, default: TimerCounts()]
+            total.open += count.open
+            total.warned += count.warned
+            total.breached += count.breached
+            folded[label] = total
+        }
+        return folded
     }
 
     /// Hands a validated configuration to the loop, which applies it between records.
@@ -715,8 +755,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                         // the timers' sake.
                         let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
                         if max(committed, marks.low) < marks.high {
-                            self.timerHold[inputPartition] = marks.high
-                            self.timerHoldExpires = ContinuousClock.now + Self.timerHoldLimit
+                            self.timerHold[inputPartition] = TimerHold(until: marks.high)
                         } else {
                             self.timerHold.removeValue(forKey: inputPartition)
                         }

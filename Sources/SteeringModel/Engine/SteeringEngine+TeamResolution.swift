@@ -246,7 +246,7 @@ extension SteeringEngine {
             ? "\(pick.poolCount) of \(pick.candidateCount) candidate(s) work in '\(language)'"
             : "no candidate works in '\(language)'; served in \(pick.team.languages.joined(separator: "/"))"
         if pick.kept {
-            explanation += "; the team this request's first decision chose (decided again on a replay)"
+            explanation += "; the team the referral's state names (decided again on a replay)"
         } else if pick.poolCount > 1 {
             explanation += "; least open load \(loads[pick.team.id] ?? 0)/\(pick.team.capacity)"
         }
