@@ -45,6 +45,11 @@ struct TimerIntegrationTests {
         return SyntheticTraffic.Record(kind: .status, isRequest: false, key: Array(id.utf8), value: Array(json.utf8), id: id)
     }
 
+    /// The router on the harness's broker, reading the time from `clock`.
+    static func application(_ harness: Harness, clock: TestClock) throws -> RouterApplication {
+        try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now })
+    }
+
     /// SLA events per referral as "milestone:event[:threshold]".
     static func events(_ harness: Harness) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
@@ -65,7 +70,7 @@ struct TimerIntegrationTests {
     @Test func warningsBreachesAndMetFireExactlyOnceAcrossARestart() async throws {
         let harness = try Harness(partitions: 2)
         let clock = TestClock(Self.start.addingTimeInterval(1))
-        let application = { try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now }) }
+        let application = { try Self.application(harness, clock: clock) }
         try harness.produce([Self.request("sla-a"), Self.request("sla-b")])
 
         var running = Harness.Running(application: try application())
@@ -112,7 +117,7 @@ struct TimerIntegrationTests {
     @Test func aMilestoneMetWhileTheRouterWasDownIsNotBreachedFirst() async throws {
         let harness = try Harness(partitions: 2)
         let clock = TestClock(Self.start.addingTimeInterval(1))
-        let application = { try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now }) }
+        let application = { try Self.application(harness, clock: clock) }
         try harness.produce([Self.request("down-a"), Self.request("down-b")])
         var running = Harness.Running(application: try application())
         #expect(try await Harness.waitUntil { try Self.events(harness).values.flatMap { $0 }.count >= 2 })
@@ -139,8 +144,7 @@ struct TimerIntegrationTests {
     @Test func aReassignmentToATeamTheConfigurationDoesNotKnowIsDeadLettered() async throws {
         let harness = try Harness(partitions: 2)
         let clock = TestClock(Self.start.addingTimeInterval(1))
-        let running = Harness.Running(
-            application: try RouterApplication(settings: harness.settings, configuration: harness.configuration, logger: harness.logger, clock: { clock.now }))
+        let running = Harness.Running(application: try Self.application(harness, clock: clock))
         #expect(await Harness.waitUntil { running.application.isReady })
         try harness.produce([Self.request("re-a")])
         #expect(try await Harness.waitUntil { try Self.events(harness)["re-a"]?.count == 1 })

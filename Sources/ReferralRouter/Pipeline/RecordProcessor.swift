@@ -178,13 +178,9 @@ final class RecordProcessor: @unchecked Sendable {
             }
             return self.deadLetter(
                 record,
-                ValidationFailure(
-                    id: request.id,
-                    problems: [
-                        ValidationProblem(
-                            .idConflict, field: "id",
-                            "a different request with this id was already decided; ids are idempotency keys")
-                    ]))
+                Self.failure(
+                    request.id, .idConflict, field: "id",
+                    "a different request with this id was already decided; ids are idempotency keys"))
         }
         let now = self.clock()
         // Only a replay gets here with an entry: its assignment names the owner its state and timers name.
@@ -275,27 +271,18 @@ final class RecordProcessor: @unchecked Sendable {
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
             return self.deadLetter(
                 record,
-                ValidationFailure(
-                    id: update.referralId,
-                    problems: [
-                        ValidationProblem(
-                            .unknownReferral, field: "referralId",
-                            "no referral with this id was decided on this partition; check the id and the co-partitioning of the status topic"
-                        )
-                    ]))
+                Self.failure(
+                    update.referralId, .unknownReferral, field: "referralId",
+                    "no referral with this id was decided on this partition; check the id and the co-partitioning of the status topic"))
         }
         if update.status == .reassigned, let newTeam = update.newTeam, self.configuration.table.team(id: newTeam) == nil {
             // The new owner must be a team the router knows: its timers and counts are kept under it, and a name
             // typed into the field (a person's, say) must not become a metric label or reach the status page.
             return self.deadLetter(
                 record,
-                ValidationFailure(
-                    id: update.referralId,
-                    problems: [
-                        ValidationProblem(
-                            .unknownTeam, field: "team",
-                            "a reassignment must name a team id of the steering configuration (regions/*.yaml, teams)")
-                    ]))
+                Self.failure(
+                    update.referralId, .unknownTeam, field: "team",
+                    "a reassignment must name a team id of the steering configuration (regions/*.yaml, teams)"))
         }
         var entry = previous
         switch update.status {
@@ -334,13 +321,14 @@ final class RecordProcessor: @unchecked Sendable {
     /// land elsewhere and be assigned a second time, and a status update elsewhere would miss its referral.
     private static func keyMismatch(_ record: KafkaRecord, id: String) -> ValidationFailure? {
         if let key = record.key, key.elementsEqual(id.utf8) { return nil }
-        return ValidationFailure(
-            id: id,
-            problems: [
-                ValidationProblem(
-                    .keyMismatch, field: "id",
-                    "the record's key must be the referral id (requests and status updates are keyed and partitioned by it)")
-            ])
+        return Self.failure(
+            id, .keyMismatch, field: "id",
+            "the record's key must be the referral id (requests and status updates are keyed and partitioned by it)")
+    }
+
+    /// A problem the pipeline finds (not the validator): one code, one field, for the record with this id.
+    private static func failure(_ id: String, _ code: ValidationProblem.Code, field: String, _ message: String) -> ValidationFailure {
+        ValidationFailure(id: id, problems: [ValidationProblem(code, field: field, message)])
     }
 
     // MARK: Dead letters
@@ -466,7 +454,7 @@ final class RecordProcessor: @unchecked Sendable {
         var entries = self.partitions[partition] ?? [:]
         if !entries.isEmpty {
             // Every entry is scheduled again below: the partition's wake-ups scheduled before would stay as copies.
-            self.wakeUps = Heap(self.wakeUps.unordered.filter { $0.partition != partition })
+            self.forgetWakeUps(of: [partition])
         }
         for record in records {
             guard case .success(.object(let object)) = JSONParser.parse(record.value),
@@ -503,7 +491,11 @@ final class RecordProcessor: @unchecked Sendable {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
         }
-        self.wakeUps = Heap(self.wakeUps.unordered.filter { !numbers.contains($0.partition) })
+        self.forgetWakeUps(of: numbers)
+    }
+
+    private func forgetWakeUps(of partitions: Set<Int32>) {
+        self.wakeUps = Heap(self.wakeUps.unordered.filter { !partitions.contains($0.partition) })
     }
 
     /// Wake-ups scheduled, stale ones included (for tests).
@@ -545,9 +537,7 @@ final class RecordProcessor: @unchecked Sendable {
     private func countTimers(of entry: ReferralEntry, sign: Int) {
         guard let (team, counts) = Self.timerCounts(of: entry) else { return }
         var total = self.timerTotals[team, default: TimerCounts()]
-        total.open += sign * counts.open
-        total.warned += sign * counts.warned
-        total.breached += sign * counts.breached
+        total.add(counts, sign: sign)
         self.timerTotals[team] = total == TimerCounts() ? nil : total
     }
 
@@ -577,9 +567,7 @@ final class RecordProcessor: @unchecked Sendable {
             for entry in entries.values {
                 if Self.isOpen(entry) { loads[entry.ownerTeam, default: 0] += 1 }
                 guard let (team, counts) = Self.timerCounts(of: entry) else { continue }
-                timers[team, default: TimerCounts()].open += counts.open
-                timers[team, default: TimerCounts()].warned += counts.warned
-                timers[team, default: TimerCounts()].breached += counts.breached
+                timers[team, default: TimerCounts()].add(counts)
             }
         }
         return (loads.filter { $0.value != 0 }, timers.filter { $0.value != TimerCounts() })

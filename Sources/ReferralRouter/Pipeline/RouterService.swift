@@ -316,9 +316,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
         self.processedOffsets[partition] = record.offset + 1
-        if let hold = self.timerHold[partition], record.offset + 1 >= hold.until {
-            self.timerHold.removeValue(forKey: partition)
-        }
         let result = self.processor.process(record)
         // Decided; encoding and producing overlap the next records' decisions (in order, on the output worker).
         self.batch.append((result, record, partition))
@@ -427,7 +424,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     private var lastTimerCount = Date.distantPast
 
-    /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
     /// A status partition whose backlog at assignment (up to `until`) has not been read yet; while any is held, no
     /// timer fires. A status update posted while the router was down may meet a milestone that fell due meanwhile
     /// (`ReferralTimers`: feed pending status updates before advancing the clock): fired first, the timers would
@@ -456,7 +452,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let positions = self.consumer.positions(Array(self.timerHold.keys))
         for (partition, hold) in self.timerHold {
             let position = positions[partition] ?? -1
-            // Read through (also when the backlog ends in records no poll returns: transaction markers).
+            // Read through: the position passed the last record polled (and any transaction markers after it).
             if position >= hold.until {
                 self.timerHold.removeValue(forKey: partition)
             } else if position > hold.position {
@@ -471,6 +467,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         return !self.timerHold.isEmpty
     }
 
+    /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
     private func fireTimers() throws {
         // First, and also while paused, so that paused time does not count against a held partition.
         let held = self.timersHeld()
@@ -510,15 +507,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     static let unconfiguredTeam = "unconfigured"
 
     static func configuredTeams(_ counts: [String: TimerCounts], table: RoutingTable) -> [String: TimerCounts] {
-        guard counts.keys.contains(where: { table.team(id: $0) == nil }) else { return counts }
         var folded: [String: TimerCounts] = [:]
         for (team, count) in counts {
-            let label = table.team(id: team) == nil ? Self.unconfiguredTeam : team
-            var total = folded[label, default: TimerCounts()]
-            total.open += count.open
-            total.warned += count.warned
-            total.breached += count.breached
-            folded[label] = total
+            folded[table.team(id: team) == nil ? Self.unconfiguredTeam : team, default: TimerCounts()].add(count)
         }
         return folded
     }
@@ -742,6 +733,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 }
             }
             let published = try restorer.publishedOutputs(from: starts)
+            // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
+            let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
+                numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
             for number in numbers {
                 self.processor.setPublished(published[number] ?? [], partition: number)
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
@@ -751,10 +745,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     let marks = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
                     self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high)
                     if input == self.settings.topics.status {
-                        // Reading resumes at the committed offset (or the start): what lies beyond it waits for
-                        // the timers' sake.
-                        let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
-                        if max(committed, marks.low) < marks.high {
+                        if max(committedStatus[inputPartition] ?? -1, marks.low) < marks.high {
                             self.timerHold[inputPartition] = TimerHold(until: marks.high)
                         } else {
                             self.timerHold.removeValue(forKey: inputPartition)

@@ -7,6 +7,13 @@ struct TimerCounts: Sendable, Hashable {
     var open = 0
     var warned = 0
     var breached = 0
+
+    /// Adds `other` (subtracts it with `sign` -1).
+    mutating func add(_ other: TimerCounts, sign: Int = 1) {
+        self.open += sign * other.open
+        self.warned += sign * other.warned
+        self.breached += sign * other.breached
+    }
 }
 
 /// What the status endpoint shows: counts, health and progress, never personal data.
