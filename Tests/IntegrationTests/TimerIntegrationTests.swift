@@ -138,6 +138,32 @@ struct TimerIntegrationTests {
         #expect(events["down-b"] == ["acknowledged:started", "acknowledged:warning:0.5", "acknowledged:warning:0.75", "acknowledged:breached"])
     }
 
+    /// The process died after a warning's state record landed and before its event did (they go to different
+    /// partitions): restarted, the router finds the warning marked fired in its state's tail but not on the SLA
+    /// topic's, and fires it again, once.
+    @Test func aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart() async throws {
+        let harness = try Harness(partitions: 2)
+        let clock = TestClock(Self.start.addingTimeInterval(1))
+        try harness.produce([Self.request("lost-a")])
+        var running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(try await Harness.waitUntil { try Self.events(harness)["lost-a"] == ["acknowledged:started"] })
+        #expect(await running.stop() == nil)
+
+        // The state record the tick at 31 minutes writes, after the checkpoint the clean stop wrote; no warning.
+        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-a" })
+        let text = String(decoding: state.value, as: UTF8.self)
+        #expect(text.contains("\"warningsFired\":0"))
+        let forged = text.replacingOccurrences(of: "\"warningsFired\":0", with: "\"warningsFired\":1")
+        try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+        clock.set(Self.start.addingTimeInterval(31 * 60))
+
+        running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(try await Harness.waitUntil { try Self.events(harness)["lost-a"]?.count == 2 })
+        try await Task.sleep(for: .seconds(1))
+        #expect(await running.stop() == nil)
+        #expect(try Self.events(harness)["lost-a"] == ["acknowledged:started", "acknowledged:warning:0.5"])
+    }
+
     /// A reassignment names the new owner by a team id of the configuration; anything else (a person's name typed
     /// into the field, say) is dead-lettered, and never becomes a metric label. A team's gauges fall to zero when
     /// its last timer closes.

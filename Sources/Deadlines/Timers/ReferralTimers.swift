@@ -278,6 +278,56 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         return .publish(ordered.map(\.element.event))
     }
 
+    /// A warning or breach the timers record as fired: what an event the clock published says it is.
+    public struct FiredEvent: Sendable, Hashable {
+        public var milestone: String
+        /// `warning` or `breached`.
+        public var kind: SLAEvent.Kind
+        /// For a warning, its fraction of the span (as in the event).
+        public var threshold: Double?
+
+        public init(milestone: String, kind: SLAEvent.Kind, threshold: Double? = nil) {
+            self.milestone = milestone
+            self.kind = kind
+            self.threshold = threshold
+        }
+    }
+
+    /// The warnings and breaches of the open timers (running or breached) recorded as fired, in policy order and,
+    /// per milestone, in the order they fired.
+    public var firedEvents: [FiredEvent] {
+        var events: [FiredEvent] = []
+        for timer in self.timers where timer.state == .running || timer.state == .breached {
+            for index in 0..<Int(timer.warningsFired) {
+                events.append(FiredEvent(milestone: timer.milestone, kind: .warning, threshold: timer.thresholds.fraction(at: index)))
+            }
+            if timer.state == .breached {
+                events.append(FiredEvent(milestone: timer.milestone, kind: .breached))
+            }
+        }
+        return events
+    }
+
+    /// Records `events` as not fired, so that ``clockAdvanced(to:lateTolerance:)`` fires them again (late), with
+    /// every later warning or breach of the same timer (warnings fire in order, the breach after them). For events
+    /// recorded as fired whose publication is not known to have landed. Returns whether anything changed.
+    @discardableResult
+    public mutating func unfire(_ events: Set<FiredEvent>) -> Bool {
+        var changed = false
+        for index in self.timers.indices where self.timers[index].state == .running || self.timers[index].state == .breached {
+            let timer = self.timers[index]
+            let firstWarning = (0..<Int(timer.warningsFired)).first {
+                events.contains(FiredEvent(milestone: timer.milestone, kind: .warning, threshold: timer.thresholds.fraction(at: $0)))
+            }
+            let breach = timer.state == .breached && events.contains(FiredEvent(milestone: timer.milestone, kind: .breached))
+            guard firstWarning != nil || breach else { continue }
+            if let firstWarning { self.timers[index].warningsFired = UInt8(firstWarning) }
+            self.timers[index].state = .running
+            changed = true
+        }
+        return changed
+    }
+
     /// The case was handed to `teamId`. The deadlines stay; later events name the new team.
     public mutating func reassigned(to teamId: String) -> ReassignedAction {
         guard let previous = self.teamId else { return .notStarted }

@@ -482,6 +482,54 @@ final class RecordProcessor: @unchecked Sendable {
         }
     }
 
+    /// Fires again the warnings and breaches a partition's state records claim but whose events may never have
+    /// landed; returns how many referrals' timers were wound back. Call after ``restore(partition:records:)`` and
+    /// ``setPublished(_:partition:)``.
+    ///
+    /// A timer's event and the state record that marks it fired go to different partitions, so either may land
+    /// without the other (the process is killed, or a revocation purges what was queued). A state record that
+    /// landed alone would silence the event for good: the restored timer says it fired. Timer outputs hold the
+    /// output checkpoints back until every one of them is confirmed, so an event fired in a state record at or
+    /// after the state partition's checkpoint (`stateTailStart`) either sits on the SLA partition's scanned tail,
+    /// among the ids published, or never landed. Those that never landed are recorded as not fired, and the clock
+    /// fires them again (late, with the same ids) once the status backlog is read. Events already fired in the
+    /// referral's last record before the tail were confirmed.
+    ///
+    /// On a compacted state topic, the record before the tail may be gone (compaction keeps the latest record of a
+    /// key; the tail normally sits in the active segment, which it never cleans): the referral's earlier events are
+    /// then fired again, with their ids, at least once rather than never.
+    @discardableResult
+    func refireUnconfirmed(partition: Int32, records: [KafkaRecord], stateTailStart: Int64) -> Int {
+        var tail: Set<String> = []
+        for record in records where record.offset >= stateTailStart {
+            if let key = record.key.map({ String(decoding: $0, as: UTF8.self) }), !key.hasPrefix("__checkpoint/") { tail.insert(key) }
+        }
+        guard !tail.isEmpty else { return 0 }
+        var before: [String: KafkaRecord] = [:]
+        for record in records where record.offset < stateTailStart {
+            if let key = record.key.map({ String(decoding: $0, as: UTF8.self) }), tail.contains(key) { before[key] = record }
+        }
+        let published = self.published[partition] ?? []
+        var rewound = 0
+        for id in tail.sorted() {
+            guard let previous = self.partitions[partition]?[id], var timers = previous.timers else { continue }
+            let confirmed = Set(before[id].flatMap { Self.decodeTimers($0.value) }?.firedEvents ?? [])
+            let lost = timers.firedEvents.filter { event in
+                guard !confirmed.contains(event) else { return false }
+                let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
+                let outputId = Self.slaEventId(timerId: timerId, kind: event.kind, threshold: event.threshold)
+                return !published.contains(String(decoding: outputId, as: UTF8.self))
+            }
+            guard timers.unfire(Set(lost)) else { continue }
+            var entry = previous
+            entry.timers = timers
+            self.store(entry, id: id, partition: partition, replacing: previous)
+            self.schedule(entry, id: id, partition: partition)
+            rewound += 1
+        }
+        return rewound
+    }
+
     /// Forgets the state of partitions given up (or about to be restored again), with their wake-ups: left in the
     /// heap until due, every rebalance of the range assignor (all partitions revoked and assigned again) added a
     /// second copy of each open referral's wake-up.
@@ -655,14 +703,18 @@ final class RecordProcessor: @unchecked Sendable {
         }
         json.field("status", event.status?.rawValue)
         json.endObject()
-        let id = event.threshold.map { Self.outputId(event.timerId, "/", "\(event.kind.rawValue)/\($0)") }
-            ?? Self.outputId(event.timerId, "/", event.kind.rawValue)
+        let id = Self.slaEventId(timerId: event.timerId, kind: event.kind, threshold: event.threshold)
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
             id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.finish(),
             headers: self.cloudEvent(
                 id: id, type: Self.slaTypes[event.kind] ?? KafkaHeader(key: "ce_type", string: "fi.referral.sla.\(event.kind.rawValue).v1"),
                 schema: Self.slaSchema, stamp: stamp))
+    }
+
+    /// An SLA event's output id: `<timerId>/<event>`, with `/<threshold>` for a warning.
+    static func slaEventId(timerId: String, kind: SLAEvent.Kind, threshold: Double?) -> [UInt8] {
+        threshold.map { Self.outputId(timerId, "/", "\(kind.rawValue)/\($0)") } ?? Self.outputId(timerId, "/", kind.rawValue)
     }
 
     // MARK: Helpers

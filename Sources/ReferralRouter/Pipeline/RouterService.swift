@@ -732,12 +732,23 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     starts[KafkaPartition(topic: topic, partition: number)] = offset
                 }
             }
-            let published = try restorer.publishedOutputs(from: starts)
+            // The state partitions' own tails (from the same checkpoints) tell which fired timers to check.
+            let stateTopic = self.settings.topics.state
+            let stateTails = starts.filter { $0.key.topic == stateTopic }
+            let published = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
             // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
             let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
                 numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
             for number in numbers {
                 self.processor.setPublished(published[number] ?? [], partition: number)
+                let rewound = self.processor.refireUnconfirmed(
+                    partition: number, records: restored[number] ?? [],
+                    stateTailStart: stateTails[KafkaPartition(topic: stateTopic, partition: number)] ?? 0)
+                if rewound > 0 {
+                    self.logger.warning(
+                        "Timer events marked fired but not found on the SLA topic; firing them again",
+                        metadata: [LoggingKeys.kafkaPartition: "\(number)", "referrals": "\(rewound)"])
+                }
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
                 let outputs = starts.filter { $0.key.partition == number }
                 for input in [self.settings.topics.requests, self.settings.topics.status] {
@@ -857,8 +868,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     private let restoreFailure = NIOLockedValueBox<KafkaIOError?>(nil)
 
-    /// Where to start reading each output partition to find what records not yet committed published: the lowest
-    /// checkpoint over the partition's two inputs. An input without a checkpoint forces a scan from the start,
+    /// Where to start reading each output partition (and the state partition) to find what records not yet
+    /// committed published: the lowest checkpoint over the partition's two inputs. An input without a checkpoint forces a scan from the start,
     /// unless it never held a record.
     private func scanStarts(
         partition: Int32,
@@ -879,7 +890,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 let high = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000).high
                 if high == 0 { continue }
             }
-            for topic in self.outputTopics {
+            for topic in self.outputTopics + [self.settings.topics.state] {
                 starts[topic] = min(starts[topic] ?? Int64.max, offsets[topic] ?? 0)
             }
         }
