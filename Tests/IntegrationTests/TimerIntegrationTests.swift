@@ -164,6 +164,46 @@ struct TimerIntegrationTests {
         #expect(try Self.events(harness)["lost-a"] == ["acknowledged:started", "acknowledged:warning:0.5"])
     }
 
+    /// The process died after a status update's state record (the milestone met) landed and before its `met`
+    /// event did: the update was not committed, so the restarted router reads it again, and it meets the milestone
+    /// again, with its event, instead of finding it met already.
+    @Test func aMetWhoseStateLandedWithoutItsEventIsPublishedWhenTheStatusIsReplayed() async throws {
+        // One partition, both of whose inputs have checkpoints past the referral's first state record: the
+        // requests arrive while the router runs (a backlog found at start keeps its checkpoint where the restore
+        // began), and a status of another referral is committed.
+        let harness = try Harness(partitions: 1)
+        let clock = TestClock(Self.start.addingTimeInterval(1))
+        var running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(await Harness.waitUntil { running.application.isReady })
+        try harness.produce([Self.request("lost-m"), Self.request("other-m")])
+        #expect(try await Harness.waitUntil { try Self.events(harness).count == 2 })
+        try harness.produce([Self.status("other-m", "acknowledged", minutes: 5)])
+        #expect(try await Harness.waitUntil {
+            let events = try Self.events(harness)
+            return events["lost-m"] == ["acknowledged:started"] && events["other-m"]?.count == 2
+        })
+        #expect(await running.stop() == nil)
+
+        // What processing the status at 10 minutes leaves when only its state record lands: the timer met, the
+        // status not committed, no `met`.
+        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-m" })
+        let text = String(decoding: state.value, as: UTF8.self)
+        let running1 = "\"milestone\":\"acknowledged\",\"state\":1,"
+        #expect(text.contains(running1))
+        let forged = text.replacingOccurrences(of: running1, with: "\"milestone\":\"acknowledged\",\"state\":3,")
+        try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+        try harness.produce([Self.status("lost-m", "acknowledged", minutes: 10)])
+        clock.set(Self.start.addingTimeInterval(11 * 60))
+
+        running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(try await Harness.waitUntil { try Self.events(harness)["lost-m"]?.count == 2 })
+        // Past the due time: a met milestone never breaches.
+        clock.set(Self.start.addingTimeInterval(70 * 60))
+        try await Task.sleep(for: .seconds(2))
+        #expect(await running.stop() == nil)
+        #expect(try Self.events(harness)["lost-m"] == ["acknowledged:started", "acknowledged:met"])
+    }
+
     /// A reassignment names the new owner by a team id of the configuration; anything else (a person's name typed
     /// into the field, say) is dead-lettered, and never becomes a metric label. A team's gauges fall to zero when
     /// its last timer closes.

@@ -40,11 +40,15 @@ struct UnconfirmedTimerEventTests {
         return (records, String(decoding: try #require(warning.id), as: UTF8.self))
     }
 
-    static func restored(_ records: [KafkaRecord], published: Set<String>, tailStart: Int64) throws -> (RecordProcessor, Int) {
+    static func restored(
+        _ records: [KafkaRecord], published: Set<String>, tailStart: Int64, slaCompleteFrom: Date? = nil
+    ) throws -> (RecordProcessor, Int) {
         let processor = try Self.processor()
         processor.restore(partition: 0, records: records)
         processor.setPublished(published, partition: 0)
-        return (processor, processor.refireUnconfirmed(partition: 0, records: records, stateTailStart: tailStart))
+        let rewound = processor.recoverUnconfirmedTimerEvents(
+            partition: 0, records: records, stateTailStart: tailStart, slaCompleteFrom: slaCompleteFrom?.epochMilliseconds)
+        return (processor, rewound)
     }
 
     static func events(_ outputs: [OutputRecord]) -> [String] {
@@ -79,6 +83,20 @@ struct UnconfirmedTimerEventTests {
         #expect(Self.events(processor.tick(now: Self.start.addingTimeInterval(33 * 60))).isEmpty)
     }
 
+    /// Retention deleted the start of the SLA tail: a warning due before its first record left cannot be told
+    /// from one deleted, and is not fired again; one due since can.
+    @Test func aTruncatedSLATailChecksOnlyWhatFellDueSinceItsFirstRecord() throws {
+        let (records, warningId) = try Self.stateRecords()
+        let (late, notChecked) = try Self.restored(
+            records, published: [], tailStart: 1, slaCompleteFrom: Self.start.addingTimeInterval(40 * 60))
+        #expect(notChecked == 0)
+        #expect(Self.events(late.tick(now: Self.start.addingTimeInterval(41 * 60))).isEmpty)
+        let (early, checked) = try Self.restored(
+            records, published: [], tailStart: 1, slaCompleteFrom: Self.start.addingTimeInterval(20 * 60))
+        #expect(checked == 1)
+        #expect(Self.events(early.tick(now: Self.start.addingTimeInterval(41 * 60))) == [warningId])
+    }
+
     @Test func aBreachMarkedFiredButNotPublishedFiresAgainAfterItsConfirmedWarnings() throws {
         let processor = try Self.processor()
         let (records, _) = try Self.stateRecords()
@@ -93,5 +111,52 @@ struct UnconfirmedTimerEventTests {
         #expect(rewound == 1)
         #expect(Self.events(restored.tick(now: Self.start.addingTimeInterval(62 * 60))) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
         #expect(restored.timerCounts().values.reduce(0) { $0 + $1.breached } == 1)
+    }
+}
+
+/// A status update's state record landed but its `met` event did not: the update is replayed (its offset was not
+/// committed) and must meet the milestone again, with its event.
+@Suite("Status events whose state landed without them")
+struct UnconfirmedStatusEventTests {
+    typealias Base = UnconfirmedTimerEventTests
+
+    static func scenario() throws -> (records: [KafkaRecord], status: KafkaRecord, metId: String) {
+        let processor = try Base.processor()
+        let (records, _) = try Base.stateRecords()
+        processor.restore(partition: 0, records: records)
+        let at = RFC3339.format(Base.start.addingTimeInterval(35 * 60))
+        let json = "{\"referralId\":\"lost-1\",\"status\":\"acknowledged\",\"at\":\"\(at)\",\"team\":\"ph-sosiaalipaivystys\"}"
+        let status = KafkaRecord(topic: Base.topics.status, partition: 0, offset: 0, key: Array("lost-1".utf8), value: Array(json.utf8))
+        let outputs = processor.process(status).materialize()
+        let met = try #require(outputs.first { $0.topic == Base.topics.sla })
+        let state = try #require(outputs.first { $0.topic == Base.topics.state })
+        let all = records + [KafkaRecord(topic: Base.topics.state, partition: 0, offset: 2, key: state.key, value: state.value)]
+        return (all, status, String(decoding: try #require(met.id), as: UTF8.self))
+    }
+
+    @Test func aMetEventThatNeverLandedIsPublishedWhenItsStatusIsReplayed() throws {
+        let (records, status, metId) = try Self.scenario()
+        #expect(metId == "lost-1/acknowledged/met")
+        // The checkpoint is after the warning's record: the warning is confirmed, the met is not on the tail.
+        let (processor, rewound) = try Base.restored(records, published: [], tailStart: 2)
+        #expect(rewound == 1)
+        #expect(processor.timerCounts().values.reduce(0) { $0 + $1.open } == 1, "the milestone is open again")
+        let replayed = processor.process(status).materialize()
+        #expect(Base.events(replayed) == [metId])
+        #expect(Base.events(processor.tick(now: Base.start.addingTimeInterval(61 * 60))).isEmpty, "met: no breach")
+        #expect(processor.recount().timers == processor.timerCounts())
+    }
+
+    @Test func aTruncatedSLATailLeavesStatusEventsAlone() throws {
+        let (records, _, _) = try Self.scenario()
+        let (_, rewound) = try Base.restored(records, published: [], tailStart: 2, slaCompleteFrom: Base.start)
+        #expect(rewound == 0, "a met deleted by retention and a met never published look alike: the timer stays met")
+    }
+
+    @Test func aMetEventOnTheTailIsNotPublishedAgain() throws {
+        let (records, status, metId) = try Self.scenario()
+        let (processor, rewound) = try Base.restored(records, published: [metId], tailStart: 2)
+        #expect(rewound == 0)
+        #expect(Base.events(processor.process(status).materialize()).isEmpty)
     }
 }

@@ -482,24 +482,32 @@ final class RecordProcessor: @unchecked Sendable {
         }
     }
 
-    /// Fires again the warnings and breaches a partition's state records claim but whose events may never have
-    /// landed; returns how many referrals' timers were wound back. Call after ``restore(partition:records:)`` and
+    /// Winds back the timers of a partition whose SLA events a state record marks published but which may never
+    /// have landed; returns how many referrals' timers changed. Call after ``restore(partition:records:)`` and
     /// ``setPublished(_:partition:)``.
     ///
-    /// A timer's event and the state record that marks it fired go to different partitions, so either may land
-    /// without the other (the process is killed, or a revocation purges what was queued). A state record that
-    /// landed alone would silence the event for good: the restored timer says it fired. Timer outputs hold the
-    /// output checkpoints back until every one of them is confirmed, so an event fired in a state record at or
-    /// after the state partition's checkpoint (`stateTailStart`) either sits on the SLA partition's scanned tail,
-    /// among the ids published, or never landed. Those that never landed are recorded as not fired, and the clock
-    /// fires them again (late, with the same ids) once the status backlog is read. Events already fired in the
-    /// referral's last record before the tail were confirmed.
+    /// An event and the state record that marks it published go to different partitions, so either may land
+    /// without the other (the process is killed, or a revocation purges what was queued); a state record that
+    /// landed alone would silence the event for good. Outputs hold the output checkpoints back until every one of
+    /// their record's (or timer batch's) outputs is confirmed, so an event a state record at or after the state
+    /// partition's checkpoint (`stateTailStart`) implies either sits on the SLA partition's scanned tail, among the
+    /// ids published, or never landed. What the referral's last record before the tail implies was confirmed.
+    /// - A warning or breach that never landed is recorded as not fired: the clock fires it again (late, with its
+    ///   id) once the status backlog is read.
+    /// - A `started`, `met` or `cancelled` that never landed came from a status update whose outputs were not all
+    ///   confirmed, so its offset was not committed and it is replayed: the milestone's timer is put back as the
+    ///   record before the tail has it, and the replay applies the update again, with its events.
     ///
     /// On a compacted state topic, the record before the tail may be gone (compaction keeps the latest record of a
-    /// key; the tail normally sits in the active segment, which it never cleans): the referral's earlier events are
-    /// then fired again, with their ids, at least once rather than never.
+    /// key; the tail normally sits in the active segment, which it never cleans): the referral's earlier warnings
+    /// and breaches are then fired again, with their ids, at least once rather than never; without that record
+    /// its status updates are not checked. When retention deleted the start of the SLA tail (`slaCompleteFrom`,
+    /// the first record left's timestamp), only warnings and breaches due since then are checked, and no status
+    /// update is.
     @discardableResult
-    func refireUnconfirmed(partition: Int32, records: [KafkaRecord], stateTailStart: Int64) -> Int {
+    func recoverUnconfirmedTimerEvents(
+        partition: Int32, records: [KafkaRecord], stateTailStart: Int64, slaCompleteFrom: Int64? = nil
+    ) -> Int {
         var tail: Set<String> = []
         for record in records where record.offset >= stateTailStart {
             if let key = record.key.map({ String(decoding: $0, as: UTF8.self) }), !key.hasPrefix("__checkpoint/") { tail.insert(key) }
@@ -513,14 +521,27 @@ final class RecordProcessor: @unchecked Sendable {
         var rewound = 0
         for id in tail.sorted() {
             guard let previous = self.partitions[partition]?[id], var timers = previous.timers else { continue }
-            let confirmed = Set(before[id].flatMap { Self.decodeTimers($0.value) }?.firedEvents ?? [])
-            let lost = timers.firedEvents.filter { event in
-                guard !confirmed.contains(event) else { return false }
+            func isPublished(_ event: ReferralTimers.FiredEvent) -> Bool {
                 let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
                 let outputId = Self.slaEventId(timerId: timerId, kind: event.kind, threshold: event.threshold)
-                return !published.contains(String(decoding: outputId, as: UTF8.self))
+                return published.contains(String(decoding: outputId, as: UTF8.self))
             }
-            guard timers.unfire(Set(lost)) else { continue }
+            let earlier = before[id].flatMap { Self.decodeTimers($0.value) }
+            var changed = false
+            if let earlier, slaCompleteFrom == nil {
+                // A status update's `started`, `met` or `cancelled` that never landed: its input was not committed
+                // (its outputs were not all confirmed) and is replayed; put its timers back so the replay applies.
+                let lostStatus = timers.statusEvents(since: earlier).filter { !isPublished($0) }
+                changed = timers.revert(Set(lostStatus.map(\.milestone)), to: earlier)
+            }
+            let confirmed = Set(earlier?.firedEvents ?? [])
+            let lost = timers.firedEvents.filter { event in
+                // Retention deleted part of the SLA tail: only what fell due since its first record left can be told.
+                if let from = slaCompleteFrom, (timers.scheduledMilliseconds(of: event) ?? Int64.min) < from { return false }
+                return !confirmed.contains(event) && !isPublished(event)
+            }
+            changed = timers.unfire(Set(lost)) || changed
+            guard changed else { continue }
             var entry = previous
             entry.timers = timers
             self.store(entry, id: id, partition: partition, replacing: previous)

@@ -735,15 +735,17 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // The state partitions' own tails (from the same checkpoints) tell which fired timers to check.
             let stateTopic = self.settings.topics.state
             let stateTails = starts.filter { $0.key.topic == stateTopic }
-            let published = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
+            let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
+            let published = tails.published
             // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
             let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
                 numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
             for number in numbers {
                 self.processor.setPublished(published[number] ?? [], partition: number)
-                let rewound = self.processor.refireUnconfirmed(
+                let rewound = self.processor.recoverUnconfirmedTimerEvents(
                     partition: number, records: restored[number] ?? [],
-                    stateTailStart: stateTails[KafkaPartition(topic: stateTopic, partition: number)] ?? 0)
+                    stateTailStart: stateTails[KafkaPartition(topic: stateTopic, partition: number)] ?? 0,
+                    slaCompleteFrom: tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)])
                 if rewound > 0 {
                     self.logger.warning(
                         "Timer events marked fired but not found on the SLA topic; firing them again",

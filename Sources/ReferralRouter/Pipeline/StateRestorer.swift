@@ -16,7 +16,7 @@ struct StateRestorer {
     func restore(partitions: [Int32]) throws -> [Int32: [KafkaRecord]] {
         let topic = self.settings.topics.state
         let starts = Dictionary(uniqueKeysWithValues: partitions.map { (KafkaPartition(topic: topic, partition: $0), KafkaConsumerClient.beginning) })
-        let records = try self.read(starts)
+        let records = try self.read(starts).records
         var result: [Int32: [KafkaRecord]] = [:]
         for (partition, list) in records {
             result[partition.partition] = list
@@ -26,9 +26,21 @@ struct StateRestorer {
         return result
     }
 
+    /// What the output tails hold: per partition number, the output ids published from the given offsets to the
+    /// end; per output partition whose retention deleted part of that range, the time (ms since 1970) from which
+    /// what it holds is complete: the first record left's timestamp (`Int64.max` when none is left).
+    struct Tails {
+        var published: [Int32: Set<String>] = [:]
+        var completeFrom: [KafkaPartition: Int64] = [:]
+    }
+
     /// The output ids published on each output partition from the given offsets to the end.
-    func publishedOutputs(from starts: [KafkaPartition: Int64]) throws -> [Int32: Set<String>] {
-        let records = try self.read(starts)
+    func publishedOutputs(from starts: [KafkaPartition: Int64]) throws -> Tails {
+        let (records, truncated) = try self.read(starts)
+        var tails = Tails()
+        for partition in truncated {
+            tails.completeFrom[partition] = records[partition]?.first.map { max(0, $0.timestamp) } ?? Int64.max
+        }
         var result: [Int32: Set<String>] = [:]
         var count = 0
         for (partition, list) in records {
@@ -40,12 +52,14 @@ struct StateRestorer {
             }
         }
         self.logger.info("Output tails read", metadata: ["partitions": "\(starts.count)", "outputs": "\(count)"])
-        return result
+        tails.published = result
+        return tails
     }
 
-    /// Reads partitions from the given offsets to their current end.
-    private func read(_ starts: [KafkaPartition: Int64]) throws -> [KafkaPartition: [KafkaRecord]] {
-        guard !starts.isEmpty else { return [:] }
+    /// Reads partitions from the given offsets to their current end; also says which started below their low
+    /// watermark (retention deleted part of the range asked for).
+    private func read(_ starts: [KafkaPartition: Int64]) throws -> (records: [KafkaPartition: [KafkaRecord]], truncated: Set<KafkaPartition>) {
+        guard !starts.isEmpty else { return ([:], []) }
         var properties = RouterService.commonProperties(self.settings)
         properties["group.id"] = "\(self.settings.kafka.groupId).restore"
         properties["enable.auto.commit"] = "false"
@@ -53,8 +67,10 @@ struct StateRestorer {
         defer { consumer.close() }
         var remaining: [KafkaPartition: Int64] = [:]
         var assignments: [(KafkaPartition, Int64)] = []
+        var truncated: Set<KafkaPartition> = []
         for (partition, start) in starts {
             let marks = try consumer.watermarks(partition, timeoutMilliseconds: 5000)
+            if start != KafkaConsumerClient.beginning, start < marks.low { truncated.insert(partition) }
             let from = start == KafkaConsumerClient.beginning ? marks.low : max(start, marks.low)
             if marks.high > from {
                 remaining[partition] = marks.high
@@ -62,7 +78,7 @@ struct StateRestorer {
             }
         }
         var records: [KafkaPartition: [KafkaRecord]] = [:]
-        guard !remaining.isEmpty else { return records }
+        guard !remaining.isEmpty else { return (records, truncated) }
         let started = Date()
         try consumer.assign(assignments.map(\.0), offsets: assignments.map(\.1))
         while !remaining.isEmpty {
@@ -83,6 +99,6 @@ struct StateRestorer {
                 remaining.removeValue(forKey: partition)
             }
         }
-        return records
+        return (records, truncated)
     }
 }
