@@ -519,7 +519,7 @@ final class RecordProcessor: @unchecked Sendable {
         }
         let published = self.published[partition] ?? []
         var rewound = 0
-        for id in tail.sorted() {
+        for id in tail {
             guard let previous = self.partitions[partition]?[id], var timers = previous.timers else { continue }
             func isPublished(_ event: ReferralTimers.FiredEvent) -> Bool {
                 let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
