@@ -144,12 +144,20 @@ struct TimerIntegrationTests {
     @Test func aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart() async throws {
         let harness = try Harness(partitions: 2)
         let clock = TestClock(Self.start.addingTimeInterval(1))
-        try harness.produce([Self.request("lost-a")])
+        // The request arrives while the router runs, so the checkpoint moves past its state record (a backlog
+        // found at start keeps the checkpoint where the restore began, and the whole state is then the tail).
         var running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(await Harness.waitUntil { running.application.isReady })
+        try harness.produce([Self.request("lost-a")])
         #expect(try await Harness.waitUntil { try Self.events(harness)["lost-a"] == ["acknowledged:started"] })
         #expect(await running.stop() == nil)
 
         // The state record the tick at 31 minutes writes, after the checkpoint the clean stop wrote; no warning.
+        let checkpoint = try #require(try harness.readAll(harness.settings.topics.state).last {
+            $0.keyString?.hasPrefix("__checkpoint/\(harness.settings.topics.requests)/") == true
+                && String(decoding: $0.value, as: UTF8.self).contains("\"inputOffset\":1")
+        })
+        #expect(!String(decoding: checkpoint.value, as: UTF8.self).contains("\"\(harness.settings.topics.state)\":0"))
         let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-a" })
         let text = String(decoding: state.value, as: UTF8.self)
         #expect(text.contains("\"warningsFired\":0"))
@@ -162,11 +170,15 @@ struct TimerIntegrationTests {
         try await Task.sleep(for: .seconds(1))
         #expect(await running.stop() == nil)
         #expect(try Self.events(harness)["lost-a"] == ["acknowledged:started", "acknowledged:warning:0.5"])
+        // The restore told the state topic first (not fired), then the tick (fired).
+        let fired = try harness.readAll(harness.settings.topics.state).filter { $0.keyString == "lost-a" }
+            .map { String(decoding: $0.value, as: UTF8.self).contains("\"warningsFired\":1") }
+        #expect(fired.suffix(3) == [true, false, true], "\(fired)")
     }
 
     /// The process died after a status update's state record (the milestone met) landed and before its `met`
-    /// event did: the update was not committed, so the restarted router reads it again, and it meets the milestone
-    /// again, with its event, instead of finding it met already.
+    /// event did: the update was not committed, so the restarted router reads it again, and derives its `met` again
+    /// from the timers before it, instead of finding the milestone met already.
     @Test func aMetWhoseStateLandedWithoutItsEventIsPublishedWhenTheStatusIsReplayed() async throws {
         // One partition, both of whose inputs have checkpoints past the referral's first state record: the
         // requests arrive while the router runs (a backlog found at start keeps its checkpoint where the restore
@@ -190,7 +202,10 @@ struct TimerIntegrationTests {
         let text = String(decoding: state.value, as: UTF8.self)
         let running1 = "\"milestone\":\"acknowledged\",\"state\":1,"
         #expect(text.contains(running1))
+        // The status update lands at offset 1 of the status partition (the other referral's is at 0).
         let forged = text.replacingOccurrences(of: running1, with: "\"milestone\":\"acknowledged\",\"state\":3,")
+            .replacingOccurrences(of: "\"inputOffset\":0}", with: "\"inputOffset\":0,\"statusOffset\":1}")
+        #expect(forged.hasSuffix(",\"statusOffset\":1}"), "\(forged)")
         try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
         try harness.produce([Self.status("lost-m", "acknowledged", minutes: 10)])
         clock.set(Self.start.addingTimeInterval(11 * 60))

@@ -323,41 +323,6 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         }
     }
 
-    /// The status-driven events these timers imply were published since `earlier` (an earlier state of the same
-    /// referral): `started` for a milestone that was waiting, `met` and `cancelled` for one that ran and is now
-    /// closed. A milestone met or cancelled while still waiting closed silently and implies nothing.
-    public func statusEvents(since earlier: ReferralTimers) -> [FiredEvent] {
-        var events: [FiredEvent] = []
-        for timer in self.timers where timer.startMilliseconds != 0 {
-            guard let before = earlier.timers.first(where: { $0.milestone == timer.milestone }) else { continue }
-            if before.state == .waiting, timer.state != .waiting {
-                events.append(FiredEvent(milestone: timer.milestone, kind: .started))
-            }
-            if timer.state == .met, before.state != .met {
-                events.append(FiredEvent(milestone: timer.milestone, kind: .met))
-            }
-            if timer.state == .cancelled, before.state != .cancelled {
-                events.append(FiredEvent(milestone: timer.milestone, kind: .cancelled))
-            }
-        }
-        return events
-    }
-
-    /// Puts the timers of `milestones` back as they were in `earlier`, so that the status updates replayed after
-    /// it apply to them again (with their events). Returns whether anything changed.
-    @discardableResult
-    public mutating func revert(_ milestones: Set<String>, to earlier: ReferralTimers) -> Bool {
-        var changed = false
-        for index in self.timers.indices where milestones.contains(self.timers[index].milestone) {
-            guard let before = earlier.timers.first(where: { $0.milestone == self.timers[index].milestone }),
-                before != self.timers[index]
-            else { continue }
-            self.timers[index] = before
-            changed = true
-        }
-        return changed
-    }
-
     /// Records `events` as not fired, so that ``clockAdvanced(to:lateTolerance:)`` fires them again (late), with
     /// every later warning or breach of the same timer (warnings fire in order, the breach after them). For events
     /// recorded as fired whose publication is not known to have landed. Returns whether anything changed.

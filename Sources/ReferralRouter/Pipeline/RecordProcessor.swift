@@ -222,7 +222,7 @@ final class RecordProcessor: @unchecked Sendable {
         let planner = self.planner
         let consultations = decision.consultations.count
         let (events, deadlines) = started
-        let (partition, offset, state) = (record.partition, record.offset, entry)
+        let (partition, state) = (record.partition, entry)
         let encode: @Sendable () -> [OutputRecord] = {
             let milestones = planner.plan(decision, request: request, computed: deadlines)
             var outputs: [OutputRecord] = []
@@ -253,7 +253,7 @@ final class RecordProcessor: @unchecked Sendable {
             }
             outputs.append(
                 self.stateRecord(
-                    request.id, state, partition: partition, offset: offset, now: now, nowText: stamp.timeText, key: key))
+                    request.id, state, partition: partition, now: now, nowText: stamp.timeText, key: key))
             return outputs
         }
         return Result(outputs: [], outcome: .routed(consultations: consultations), deferred: encode)
@@ -311,8 +311,25 @@ final class RecordProcessor: @unchecked Sendable {
                 self.schedule(entry, id: update.referralId, partition: record.partition)
             }
         }
+        if let replay = self.statusReplays[record.partition]?.removeValue(forKey: record.offset),
+            replay.referralId == update.referralId, var prior = replay.prior,
+            let status = ReferralStatus(rawValue: update.status.rawValue)
+        {
+            // Applied before the restore but not committed: its events may never have landed. Derived again from the
+            // timers as they were before it (the state already has it applied); those that did land are dropped by
+            // id in `finish`.
+            let calculator = self.planner.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
+            if case .publish(let events, _)? = try? prior.statusReceived(
+                status, at: update.at, teamId: update.newTeam, calculator: calculator), !events.isEmpty
+            {
+                let known = Set(outputs.compactMap(\.id))
+                let stamp = self.stamp(now, subject: update.referralId, traceparent: Self.traceparent(record))
+                outputs += events.map { self.slaRecord($0, stamp: stamp) }.filter { $0.id.map { !known.contains($0) } ?? true }
+            }
+        }
         self.store(entry, id: update.referralId, partition: record.partition, replacing: previous)
-        outputs.append(self.stateRecord(update.referralId, entry, partition: record.partition, offset: record.offset, now: now))
+        outputs.append(
+            self.stateRecord(update.referralId, entry, partition: record.partition, now: now, statusOffset: record.offset))
         return Result(outputs: outputs, outcome: .statusApplied)
     }
 
@@ -361,9 +378,11 @@ final class RecordProcessor: @unchecked Sendable {
 
     // MARK: State
 
+    /// - Parameter statusOffset: for a record a status update caused, the update's offset (a restore that finds it
+    ///   not committed derives its SLA events again from the record before, when the update is read again).
     private func stateRecord(
-        _ id: String, _ entry: ReferralEntry, partition: Int32, offset: Int64, now: Date, nowText: String? = nil,
-        key: [UInt8]? = nil
+        _ id: String, _ entry: ReferralEntry, partition: Int32, now: Date, nowText: String? = nil,
+        key: [UInt8]? = nil, statusOffset: Int64? = nil
     ) -> OutputRecord {
         // About 250 bytes and 250 more per timer: room for all of it, so that the buffer never grows.
         var json = JSONWriter(capacity: 320 + (entry.timers?.timers.count ?? 0) * 320)
@@ -381,6 +400,7 @@ final class RecordProcessor: @unchecked Sendable {
         }
         json.field("updatedAt", nowText ?? RFC3339.format(now))
         json.field("inputOffset", entry.inputOffset.map { Int($0) })
+        json.field("statusOffset", statusOffset.map { Int($0) })
         json.endObject()
         return OutputRecord(
             id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.finish(),
@@ -449,13 +469,58 @@ final class RecordProcessor: @unchecked Sendable {
         return result
     }
 
+    /// Where a restore must check the state's tail against the output tails (see ``restore(partition:records:check:)``).
+    struct TailCheck {
+        /// The state partition's checkpoint (the lowest over the two inputs'): records from here on may reflect
+        /// outputs that never landed; those before reflect only outputs that did.
+        var stateTailStart: Int64
+        /// Set when retention deleted the start of the SLA tail: the timestamp of its first record left (ms).
+        var slaCompleteFrom: Int64?
+        /// The status partition's committed offset: the status updates from here on will be read again.
+        var statusReplayFrom: Int64
+    }
+
+    /// A status update that will be read again, with the referral's timers as they were before it was applied.
+    private struct StatusReplay {
+        var referralId: String
+        var prior: ReferralTimers?
+    }
+
+    /// Per partition, by status offset: the status updates a restore found applied but not committed.
+    private var statusReplays: [Int32: [Int64: StatusReplay]] = [:]
+
     /// Rebuilds a partition's state from its state-topic records (the last record of each key wins).
-    func restore(partition: Int32, records: [KafkaRecord]) {
+    ///
+    /// With `check` (and the output ids already published set by ``setPublished(_:partition:)``), it also recovers
+    /// SLA events whose state record landed without them. An event and the state record that marks it published go
+    /// to different partitions, so either may land alone (the process is killed, or a revocation purges what was
+    /// queued), and a state record alone would silence the event for good. Outputs hold the output checkpoints
+    /// back until every output of their record (or timer batch) and of every earlier one is confirmed, so a state
+    /// record before `stateTailStart` reflects only events that landed, and an event a later record implies either
+    /// sits on the SLA partition's scanned tail, among the ids published, or never landed.
+    /// - A warning or breach that never landed is recorded as not fired, and the clock fires it again (late, with
+    ///   its id) once the status backlog is read. The returned state records say so: published before any input
+    ///   record of the partition, they hold its checkpoints back until they land, so a crash before the event
+    ///   fires again cannot leave the event behind the checkpoint.
+    /// - A `started`, `met` or `cancelled` never landed only if its status update was not committed: the update is
+    ///   read again, and then its events are derived again from the timers as they were before it (remembered
+    ///   here), without reopening anything.
+    ///
+    /// On a compacted state topic the referral's record before the tail may be gone (compaction keeps the last
+    /// record of a key; the tail normally sits in its uncleaned active segment): its earlier warnings and breaches
+    /// are then fired again, with their ids, at least once rather than never. Where retention deleted the start of
+    /// the SLA tail, only warnings and breaches due since its first record left are checked.
+    @discardableResult
+    func restore(partition: Int32, records: [KafkaRecord], check: TailCheck? = nil) -> [OutputRecord] {
         var entries = self.partitions[partition] ?? [:]
         if !entries.isEmpty {
             // Every entry is scheduled again below: the partition's wake-ups scheduled before would stay as copies.
             self.forgetWakeUps(of: [partition])
         }
+        // This restore's own records only: the timers of each referral's last record so far, and before the tail.
+        var lastTimers: [String: ReferralTimers?] = [:]
+        var beforeTail: [String: ReferralTimers?] = [:]
+        var replays: [Int64: StatusReplay] = [:]
         for record in records {
             guard case .success(.object(let object)) = JSONParser.parse(record.value),
                 case .string(let id)? = object["referralId"],
@@ -472,83 +537,62 @@ final class RecordProcessor: @unchecked Sendable {
             if object["timers"] != nil, let timers = Self.decodeTimers(record.value) {
                 entry.timers = timers
             }
+            if let check {
+                let earlier = lastTimers[id] ?? nil
+                if record.offset >= check.stateTailStart, beforeTail[id] == nil {
+                    beforeTail[id] = .some(earlier)
+                }
+                // The first record of an update wins: a record of its earlier replay was made after it applied.
+                if case .number(let number)? = object["statusOffset"], let offset = number.integer,
+                    Int64(offset) >= check.statusReplayFrom, replays[Int64(offset)] == nil
+                {
+                    replays[Int64(offset)] = StatusReplay(referralId: id, prior: earlier)
+                }
+                lastTimers[id] = .some(entry.timers)
+            }
             entries[id] = entry
         }
         self.account(self.partitions[partition], sign: -1)
         self.partitions[partition] = entries
         self.account(entries, sign: 1)
+        self.statusReplays[partition] = replays.isEmpty ? nil : replays
+        var corrections: [OutputRecord] = []
+        if let check {
+            let now = self.clock()
+            for (id, earlier) in beforeTail {
+                guard let previous = entries[id], var timers = previous.timers,
+                    timers.unfire(self.unconfirmed(timers, id: id, confirmed: earlier, partition: partition, check: check))
+                else { continue }
+                var entry = previous
+                entry.timers = timers
+                self.store(entry, id: id, partition: partition, replacing: previous)
+                entries[id] = entry
+                corrections.append(self.stateRecord(id, entry, partition: partition, now: now))
+            }
+        }
         for (id, entry) in entries {
             self.schedule(entry, id: id, partition: partition)
         }
+        return self.finish(corrections, partition: partition)
     }
 
-    /// Winds back the timers of a partition whose SLA events a state record marks published but which may never
-    /// have landed; returns how many referrals' timers changed. Call after ``restore(partition:records:)`` and
-    /// ``setPublished(_:partition:)``.
-    ///
-    /// An event and the state record that marks it published go to different partitions, so either may land
-    /// without the other (the process is killed, or a revocation purges what was queued); a state record that
-    /// landed alone would silence the event for good. Outputs hold the output checkpoints back until every one of
-    /// their record's (or timer batch's) outputs is confirmed, so an event a state record at or after the state
-    /// partition's checkpoint (`stateTailStart`) implies either sits on the SLA partition's scanned tail, among the
-    /// ids published, or never landed. What the referral's last record before the tail implies was confirmed.
-    /// - A warning or breach that never landed is recorded as not fired: the clock fires it again (late, with its
-    ///   id) once the status backlog is read.
-    /// - A `started`, `met` or `cancelled` that never landed came from a status update whose outputs were not all
-    ///   confirmed, so its offset was not committed and it is replayed: the milestone's timer is put back as the
-    ///   record before the tail has it, and the replay applies the update again, with its events.
-    ///
-    /// On a compacted state topic, the record before the tail may be gone (compaction keeps the latest record of a
-    /// key; the tail normally sits in the active segment, which it never cleans): the referral's earlier warnings
-    /// and breaches are then fired again, with their ids, at least once rather than never; without that record
-    /// its status updates are not checked. When retention deleted the start of the SLA tail (`slaCompleteFrom`,
-    /// the first record left's timestamp), only warnings and breaches due since then are checked, and no status
-    /// update is.
-    @discardableResult
-    func recoverUnconfirmedTimerEvents(
-        partition: Int32, records: [KafkaRecord], stateTailStart: Int64, slaCompleteFrom: Int64? = nil
-    ) -> Int {
-        var tail: Set<String> = []
-        for record in records where record.offset >= stateTailStart {
-            if let key = record.key.map({ String(decoding: $0, as: UTF8.self) }), !key.hasPrefix("__checkpoint/") { tail.insert(key) }
-        }
-        guard !tail.isEmpty else { return 0 }
-        var before: [String: KafkaRecord] = [:]
-        for record in records where record.offset < stateTailStart {
-            if let key = record.key.map({ String(decoding: $0, as: UTF8.self) }), tail.contains(key) { before[key] = record }
-        }
+    /// The warnings and breaches `timers` records as fired that neither `confirmed` (the referral's timers before
+    /// the state tail) records nor the SLA tail holds.
+    private func unconfirmed(
+        _ timers: ReferralTimers, id: String, confirmed: ReferralTimers?, partition: Int32, check: TailCheck
+    ) -> Set<ReferralTimers.FiredEvent> {
         let published = self.published[partition] ?? []
-        var rewound = 0
-        for id in tail {
-            guard let previous = self.partitions[partition]?[id], var timers = previous.timers else { continue }
-            func isPublished(_ event: ReferralTimers.FiredEvent) -> Bool {
-                let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
-                let outputId = Self.slaEventId(timerId: timerId, kind: event.kind, threshold: event.threshold)
-                return published.contains(String(decoding: outputId, as: UTF8.self))
+        let landed = Set(confirmed?.firedEvents ?? [])
+        return Set(timers.firedEvents.filter { event in
+            // Retention deleted part of the SLA tail: only what fell due since its first record left can be told.
+            if let from = check.slaCompleteFrom, (timers.scheduledMilliseconds(of: event) ?? Int64.min) < from {
+                return false
             }
-            let earlier = before[id].flatMap { Self.decodeTimers($0.value) }
-            var changed = false
-            if let earlier, slaCompleteFrom == nil {
-                // A status update's `started`, `met` or `cancelled` that never landed: its input was not committed
-                // (its outputs were not all confirmed) and is replayed; put its timers back so the replay applies.
-                let lostStatus = timers.statusEvents(since: earlier).filter { !isPublished($0) }
-                changed = timers.revert(Set(lostStatus.map(\.milestone)), to: earlier)
-            }
-            let confirmed = Set(earlier?.firedEvents ?? [])
-            let lost = timers.firedEvents.filter { event in
-                // Retention deleted part of the SLA tail: only what fell due since its first record left can be told.
-                if let from = slaCompleteFrom, (timers.scheduledMilliseconds(of: event) ?? Int64.min) < from { return false }
-                return !confirmed.contains(event) && !isPublished(event)
-            }
-            changed = timers.unfire(Set(lost)) || changed
-            guard changed else { continue }
-            var entry = previous
-            entry.timers = timers
-            self.store(entry, id: id, partition: partition, replacing: previous)
-            self.schedule(entry, id: id, partition: partition)
-            rewound += 1
-        }
-        return rewound
+            guard !landed.contains(event) else { return false }
+            let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
+            let outputId = Self.slaEventId(timerId: timerId, kind: event.kind, threshold: event.threshold)
+            return !published.contains(String(decoding: outputId, as: UTF8.self))
+        })
     }
 
     /// Forgets the state of partitions given up (or about to be restored again), with their wake-ups: left in the
@@ -559,6 +603,7 @@ final class RecordProcessor: @unchecked Sendable {
         for partition in numbers {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
+            self.statusReplays.removeValue(forKey: partition)
         }
         self.forgetWakeUps(of: numbers)
     }
@@ -691,7 +736,7 @@ final class RecordProcessor: @unchecked Sendable {
             self.store(entry, id: first.referralId, partition: first.partition, replacing: previous)
             self.schedule(entry, id: first.referralId, partition: first.partition)
             outputs += self.finish(
-                [self.stateRecord(first.referralId, entry, partition: first.partition, offset: -1, now: now)],
+                [self.stateRecord(first.referralId, entry, partition: first.partition, now: now)],
                 partition: first.partition)
         }
         return outputs

@@ -467,6 +467,30 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         return !self.timerHold.isEmpty
     }
 
+    /// Publishes outputs that belong to no input record (SLA events and state records of timers) through the
+    /// output worker, after everything submitted before: tracked per partition as timer batches, which hold the
+    /// checkpoints back until delivered.
+    private func produceTimerOutputs(_ outputs: [OutputRecord]) {
+        let requests = self.settings.topics.requests
+        let sla = self.settings.topics.sla
+        self.worker.submit { [self] in
+            for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
+                let input = KafkaPartition(topic: requests, partition: partition)
+                let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
+                for (output, token) in zip(batch, tokens) {
+                    try self.producer.produce(
+                        topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+                        headers: output.headers, token: token)
+                }
+            }
+            let events = outputs.filter { $0.topic == sla }.count
+            if events > 0 {
+                self.metrics.slaEvents.increment(by: events)
+                self.statistics.update { $0.slaEvents += events }
+            }
+        }
+    }
+
     /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
     private func fireTimers() throws {
         // First, and also while paused, so that paused time does not count against a held partition.
@@ -474,24 +498,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused, !held {
             let outputs = self.processor.tick(now: now)
-            let requests = self.settings.topics.requests
-            let sla = self.settings.topics.sla
             // Through the output worker, after the outputs of every record decided before.
             self.submitBatch()
-            self.worker.submit { [self] in
-                for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
-                    let input = KafkaPartition(topic: requests, partition: partition)
-                    let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
-                    for (output, token) in zip(batch, tokens) {
-                        try self.producer.produce(
-                            topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                            headers: output.headers, token: token)
-                    }
-                }
-                let events = outputs.filter { $0.topic == sla }.count
-                self.metrics.slaEvents.increment(by: events)
-                self.statistics.update { $0.slaEvents += events }
-            }
+            self.produceTimerOutputs(outputs)
         }
         if Date().timeIntervalSince(self.lastTimerCount) >= 2 {
             self.lastTimerCount = Date()
@@ -726,30 +735,34 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let restored = try restorer.restore(partitions: numbers)
             var starts: [KafkaPartition: Int64] = [:]
             for number in numbers {
-                let records = restored[number] ?? []
-                self.processor.restore(partition: number, records: records)
-                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: RecordProcessor.checkpoints(in: records)) {
+                let checkpoints = RecordProcessor.checkpoints(in: restored[number] ?? [])
+                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints) {
                     starts[KafkaPartition(topic: topic, partition: number)] = offset
                 }
             }
-            // The state partitions' own tails (from the same checkpoints) tell which fired timers to check.
+            // The state partitions' own tails start at the same checkpoints; they are read from the beginning anyway.
             let stateTopic = self.settings.topics.state
-            let stateTails = starts.filter { $0.key.topic == stateTopic }
             let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
-            let published = tails.published
             // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
             let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
                 numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
             for number in numbers {
-                self.processor.setPublished(published[number] ?? [], partition: number)
-                let rewound = self.processor.recoverUnconfirmedTimerEvents(
-                    partition: number, records: restored[number] ?? [],
-                    stateTailStart: stateTails[KafkaPartition(topic: stateTopic, partition: number)] ?? 0,
-                    slaCompleteFrom: tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)])
-                if rewound > 0 {
+                self.processor.setPublished(tails.published[number] ?? [], partition: number)
+                let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
+                // No state start: neither input ever held a record, and no output tail was read to check against.
+                let check = starts[KafkaPartition(topic: stateTopic, partition: number)].map {
+                    RecordProcessor.TailCheck(
+                        stateTailStart: $0,
+                        slaCompleteFrom: tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)],
+                        statusReplayFrom: max(0, committedStatus[statusPartition] ?? 0))
+                }
+                let corrections = self.processor.restore(partition: number, records: restored[number] ?? [], check: check)
+                if !corrections.isEmpty {
                     self.logger.warning(
-                        "Timer events marked fired but not found on the SLA topic; firing them again",
-                        metadata: [LoggingKeys.kafkaPartition: "\(number)", "referrals": "\(rewound)"])
+                        "Warnings or breaches marked fired but not on the SLA topic; firing them again",
+                        metadata: [LoggingKeys.kafkaPartition: "\(number)", "referrals": "\(corrections.count)"])
+                    // Before any input of the partition: the checkpoints cannot pass these until they land.
+                    self.produceTimerOutputs(corrections)
                 }
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
                 let outputs = starts.filter { $0.key.partition == number }
@@ -885,7 +898,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 // A checkpoint ahead of the committed offset cannot be trusted (the commit it followed did not
                 // land, or the broker does not commit transactional offsets): scan from the start instead.
                 let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
-                if committed >= checkpoint.inputOffset {
+                // Without the state partition's offset (written before 2026-12-04 while its input replayed), the
+                // state tail and the output tails would start at different points: scan from the start instead.
+                if committed >= checkpoint.inputOffset, checkpoint.outputs[self.settings.topics.state] != nil {
                     offsets = checkpoint.outputs
                 }
             } else {
