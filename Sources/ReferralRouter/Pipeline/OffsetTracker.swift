@@ -39,6 +39,8 @@ final class OffsetTracker: Sendable {
         var committable: Int64?
         var stored: Int64?
         var outputCheckpoint: [KafkaPartition: Int64] = [:]
+        /// The output checkpoint last handed out with `stored`.
+        var storedOutputs: [KafkaPartition: Int64] = [:]
         /// While the committable offset is below this (the input's end when it was assigned), records are replays
         /// of what a previous owner may have published: the checkpoint stays where the restore began its scan.
         var freezeUntil: Int64 = 0
@@ -136,13 +138,14 @@ final class OffsetTracker: Sendable {
         while progress.head < progress.pending.count, progress.pending[progress.head].remaining == 0 {
             let entry = progress.pending[progress.head]
             progress.pending[progress.head].outputEnds = []
+            if let offset = entry.offset {
+                progress.committable = offset + 1
+            }
+            // The last replayed record counts: once it is done no record a previous owner saw is left to replay.
             if (progress.committable ?? 0) >= progress.freezeUntil {
                 for (output, end) in entry.outputEnds {
                     progress.outputCheckpoint[output] = max(progress.outputCheckpoint[output] ?? 0, end)
                 }
-            }
-            if let offset = entry.offset {
-                progress.committable = offset + 1
             }
             inFlight -= 1
             progress.head += 1
@@ -155,26 +158,37 @@ final class OffsetTracker: Sendable {
     }
 
     /// Starts an input partition's checkpoint where the restore began scanning its outputs, frozen until the
-    /// partition's input has been processed past `freezeUntil`.
-    func seed(_ partition: KafkaPartition, outputs: [KafkaPartition: Int64], freezeUntil: Int64) {
+    /// partition's input has been processed past `freezeUntil`; `committed` is its committed offset, if any (an
+    /// input with nothing to replay is not frozen, and the outputs of timer batches move its checkpoint).
+    func seed(_ partition: KafkaPartition, outputs: [KafkaPartition: Int64], freezeUntil: Int64, committed: Int64? = nil) {
         self.state.withLockedValue { state in
             var progress = state.partitions.removeValue(forKey: partition) ?? PartitionProgress()
             progress.outputCheckpoint = outputs
+            progress.storedOutputs = outputs
             progress.freezeUntil = freezeUntil
+            if let committed, committed >= 0, progress.committable == nil {
+                progress.committable = committed
+                progress.stored = committed
+            }
             state.partitions[partition] = progress
         }
     }
 
-    /// Offsets that advanced since the last call, with their output checkpoints, to store and commit.
+    /// Offsets or output checkpoints that advanced since the last call, to store, commit and write: an output
+    /// checkpoint moves without its offset when only timer batches completed, and a restore's scan (and its check
+    /// of the state's tail) starts at the last one written.
     func takeCommittable() -> [Checkpoint] {
         self.state.withLockedValue { state in
             var result: [Checkpoint] = []
             for (partition, progress) in state.partitions {
-                guard let committable = progress.committable, committable != progress.stored else { continue }
+                guard let committable = progress.committable,
+                    committable != progress.stored || progress.outputCheckpoint != progress.storedOutputs
+                else { continue }
                 result.append(Checkpoint(partition: partition, offset: committable, outputs: progress.outputCheckpoint))
             }
             for checkpoint in result {
                 state.partitions[checkpoint.partition]?.stored = checkpoint.offset
+                state.partitions[checkpoint.partition]?.storedOutputs = checkpoint.outputs
             }
             return result
         }

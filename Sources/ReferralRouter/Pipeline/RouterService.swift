@@ -746,6 +746,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
             let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
                 numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
+            let committedRequests = numbers.isEmpty ? [:] : try self.consumer.committed(
+                numbers.map { KafkaPartition(topic: self.settings.topics.requests, partition: $0) })
             for number in numbers {
                 self.processor.setPublished(tails.published[number] ?? [], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
@@ -769,7 +771,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 for input in [self.settings.topics.requests, self.settings.topics.status] {
                     let inputPartition = KafkaPartition(topic: input, partition: number)
                     let marks = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
-                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high)
+                    let committed = input == self.settings.topics.status
+                        ? committedStatus[inputPartition] : committedRequests[inputPartition]
+                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: committed)
                     if input == self.settings.topics.status {
                         if max(committedStatus[inputPartition] ?? -1, marks.low) < marks.high {
                             self.timerHold[inputPartition] = TimerHold(until: marks.high)
