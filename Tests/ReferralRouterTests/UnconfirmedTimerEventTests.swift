@@ -13,11 +13,12 @@ struct UnconfirmedTimerEventTests {
     static let start = RFC3339.parse("2026-11-16T09:30:00+02:00")!
     static let topics = RouterSettings.Topics()
 
-    static func processor() throws -> RecordProcessor {
+    static func processor(minutes: Double = 0) throws -> RecordProcessor {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let now = Self.start.addingTimeInterval(1 + minutes * 60)
         return RecordProcessor(
             configuration: configuration, topics: Self.topics, source: "urn:test", maxRecordBytes: 65536,
-            clock: { Self.start.addingTimeInterval(1) })
+            clock: { now })
     }
 
     static func stateRecord(_ output: OutputRecord, offset: Int64) -> KafkaRecord {
@@ -46,7 +47,8 @@ struct UnconfirmedTimerEventTests {
         _ records: [KafkaRecord], published: Set<String>, tailStart: Int64, slaCompleteFrom: Date? = nil,
         statusReplayFrom: Int64 = 0
     ) throws -> (RecordProcessor, [OutputRecord]) {
-        let processor = try Self.processor()
+        // Restarted at 33 minutes.
+        let processor = try Self.processor(minutes: 33)
         processor.setPublished(published, partition: 0)
         let check = RecordProcessor.TailCheck(
             stateTailStart: tailStart, slaCompleteFrom: slaCompleteFrom?.epochMilliseconds, statusReplayFrom: statusReplayFrom)
@@ -61,22 +63,15 @@ struct UnconfirmedTimerEventTests {
         processor.timerCounts().values.reduce(0) { $0 + $1.warned }
     }
 
-    @Test func aWarningMarkedFiredInTheTailButNotOnTheSLATopicFiresAgain() throws {
+    @Test func aWarningMarkedFiredInTheTailButNotOnTheSLATopicIsPublishedAgain() throws {
         let (records, warningId) = try Self.stateRecords()
         #expect(warningId == "lost-1/acknowledged/warning/0.5")
-        let (processor, corrections) = try Self.restored(records, published: [], tailStart: 1)
-        // The state topic is told first: should the process die before the warning lands, it fires again.
-        #expect(corrections.count == 1)
-        let correction = String(decoding: try #require(corrections.first).value, as: UTF8.self)
-        #expect(corrections.first?.topic == Self.topics.state && correction.contains("\"warningsFired\":0"), "\(correction)")
-        #expect(Self.warned(processor) == 0)
-        let outputs = processor.tick(now: Self.start.addingTimeInterval(33 * 60))
-        #expect(Self.events(outputs) == [warningId], "the lost warning fires again, with its id")
-        let text = String(decoding: try #require(outputs.first { $0.topic == Self.topics.sla }).value, as: UTF8.self)
-        #expect(text.contains("\"lateBy\":180"), "and says it is three minutes late: \(text)")
+        let (processor, republished) = try Self.restored(records, published: [], tailStart: 1)
+        #expect(Self.events(republished) == [warningId], "the lost warning, with its id")
+        let text = String(decoding: try #require(republished.first).value, as: UTF8.self)
+        #expect(text.contains("\"lateBy\":181"), "published three minutes (and the second of the clock) after it was due: \(text)")
+        #expect(Self.warned(processor) == 1, "the timer still has it fired")
         #expect(Self.events(processor.tick(now: Self.start.addingTimeInterval(40 * 60))).isEmpty, "once")
-        #expect(Self.warned(processor) == 1)
-        #expect(processor.recount().timers == processor.timerCounts(), "the running totals follow the rewind")
     }
 
     @Test func aWarningFoundOnTheSLATopicsTailIsNotFiredAgain() throws {
@@ -103,27 +98,45 @@ struct UnconfirmedTimerEventTests {
             records, published: [], tailStart: 1, slaCompleteFrom: Self.start.addingTimeInterval(40 * 60))
         #expect(notChecked.isEmpty)
         #expect(Self.warned(late) == 1)
-        let (early, checked) = try Self.restored(
+        _ = late
+        let (_, checked) = try Self.restored(
             records, published: [], tailStart: 1, slaCompleteFrom: Self.start.addingTimeInterval(20 * 60))
-        #expect(checked.count == 1)
-        #expect(Self.events(early.tick(now: Self.start.addingTimeInterval(41 * 60))) == [warningId])
+        #expect(Self.events(checked) == [warningId])
     }
 
-    @Test func aBreachMarkedFiredButNotPublishedFiresAgainAfterItsConfirmedWarnings() throws {
+    /// The 75 % warning and the breach fire at 61 minutes; their state record lands, their events do not.
+    static func breachRecords() throws -> [KafkaRecord] {
         let processor = try Self.processor()
         let (records, _) = try Self.stateRecords()
         processor.restore(partition: 0, records: records)
-        // 75 % warning and breach at 61 minutes: their state record lands, their events do not.
         let fired = processor.tick(now: Self.start.addingTimeInterval(61 * 60))
         #expect(Self.events(fired) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
-        let state = try #require(fired.first { $0.topic == Self.topics.state })
-        let all = records + [Self.stateRecord(state, offset: 2)]
+        return records + [Self.stateRecord(try #require(fired.first { $0.topic == Self.topics.state }), offset: 2)]
+    }
+
+    @Test func aBreachMarkedFiredButNotPublishedIsPublishedAgainAfterItsUnconfirmedWarning() throws {
         // The 50 % warning is on the SLA tail; the checkpoint is after the first record.
-        let (restored, corrections) = try Self.restored(all, published: ["lost-1/acknowledged/warning/0.5"], tailStart: 1)
-        #expect(corrections.count == 1)
-        #expect(restored.timerCounts().values.reduce(0) { $0 + $1.breached } == 0)
-        #expect(Self.events(restored.tick(now: Self.start.addingTimeInterval(62 * 60))) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
-        #expect(restored.timerCounts().values.reduce(0) { $0 + $1.breached } == 1)
+        let (processor, republished) = try Self.restored(
+            try Self.breachRecords(), published: ["lost-1/acknowledged/warning/0.5"], tailStart: 1)
+        #expect(Self.events(republished) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
+        #expect(processor.timerCounts().values.reduce(0) { $0 + $1.breached } == 1)
+        #expect(Self.events(processor.tick(now: Self.start.addingTimeInterval(62 * 60))).isEmpty)
+    }
+
+    /// The milestone was met (late) after the lost breach: the breach happened, and is published all the same.
+    @Test func aLostBreachIsPublishedEvenIfTheMilestoneWasMetSince() throws {
+        let processor = try Self.processor(minutes: 70)
+        var records = try Self.breachRecords()
+        processor.restore(partition: 0, records: records)
+        let at = RFC3339.format(Self.start.addingTimeInterval(65 * 60))
+        let json = "{\"referralId\":\"lost-1\",\"status\":\"acknowledged\",\"at\":\"\(at)\",\"team\":\"ph-sosiaalipaivystys\"}"
+        let status = KafkaRecord(topic: Self.topics.status, partition: 0, offset: 0, key: Array("lost-1".utf8), value: Array(json.utf8))
+        let outputs = processor.process(status).materialize()
+        #expect(Self.events(outputs) == ["lost-1/acknowledged/met"])
+        records.append(Self.stateRecord(try #require(outputs.first { $0.topic == Self.topics.state }), offset: 3))
+        let (_, republished) = try Self.restored(
+            records, published: ["lost-1/acknowledged/warning/0.5", "lost-1/acknowledged/met"], tailStart: 2)
+        #expect(Self.events(republished) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
     }
 }
 

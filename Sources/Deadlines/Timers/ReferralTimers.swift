@@ -293,11 +293,12 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         }
     }
 
-    /// The warnings and breaches of the open timers (running or breached) recorded as fired, in policy order and,
-    /// per milestone, in the order they fired.
+    /// The warnings and breaches the timers record as fired, in policy order and, per milestone, in the order they
+    /// fired: every warning of a started timer, whatever happened to it since, and the breach of a breached one (a
+    /// milestone met late does not say whether its breach fired before).
     public var firedEvents: [FiredEvent] {
         var events: [FiredEvent] = []
-        for timer in self.timers where timer.state == .running || timer.state == .breached {
+        for timer in self.timers where timer.startMilliseconds != 0 {
             for index in 0..<Int(timer.warningsFired) {
                 events.append(FiredEvent(milestone: timer.milestone, kind: .warning, threshold: timer.thresholds.fraction(at: index)))
             }
@@ -306,6 +307,21 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
             }
         }
         return events
+    }
+
+    /// The events of warnings and breaches recorded as fired, published again at `now` (whose first publication
+    /// is not known to have landed): the same event, fired `now`, with `lateBy` from its scheduled instant.
+    public func republished(_ events: [FiredEvent], at now: Date, lateTolerance: TimeInterval = 60) -> [SLAEvent] {
+        guard let policyId = self.policyId, let owner = self.teamId else { return [] }
+        let nowMilliseconds = now.epochMilliseconds
+        return events.compactMap { fired in
+            guard let timer = self.timers.first(where: { $0.milestone == fired.milestone }),
+                let scheduled = self.scheduledMilliseconds(of: fired)
+            else { return nil }
+            let late = nowMilliseconds - scheduled
+            let lateBy = late > Int64((lateTolerance * 1000).rounded()) ? Double(late) / 1000 : nil
+            return self.event(fired.kind, timer, policyId: policyId, teamId: owner, at: now, threshold: fired.threshold, lateBy: lateBy)
+        }
     }
 
     /// When a warning or breach was due to fire (ms since 1970); `nil` for another event or an unknown milestone.
@@ -321,26 +337,6 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         default:
             return nil
         }
-    }
-
-    /// Records `events` as not fired, so that ``clockAdvanced(to:lateTolerance:)`` fires them again (late), with
-    /// every later warning or breach of the same timer (warnings fire in order, the breach after them). For events
-    /// recorded as fired whose publication is not known to have landed. Returns whether anything changed.
-    @discardableResult
-    public mutating func unfire(_ events: Set<FiredEvent>) -> Bool {
-        var changed = false
-        for index in self.timers.indices where self.timers[index].state == .running || self.timers[index].state == .breached {
-            let timer = self.timers[index]
-            let firstWarning = (0..<Int(timer.warningsFired)).first {
-                events.contains(FiredEvent(milestone: timer.milestone, kind: .warning, threshold: timer.thresholds.fraction(at: $0)))
-            }
-            let breach = timer.state == .breached && events.contains(FiredEvent(milestone: timer.milestone, kind: .breached))
-            guard firstWarning != nil || breach else { continue }
-            if let firstWarning { self.timers[index].warningsFired = UInt8(firstWarning) }
-            self.timers[index].state = .running
-            changed = true
-        }
-        return changed
     }
 
     /// The case was handed to `teamId`. The deadlines stay; later events name the new team.

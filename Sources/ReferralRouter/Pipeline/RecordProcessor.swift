@@ -313,7 +313,9 @@ final class RecordProcessor: @unchecked Sendable {
         }
         if let replay = self.statusReplays[record.partition]?.removeValue(forKey: record.offset),
             replay.referralId == update.referralId, var prior = replay.prior,
-            let status = ReferralStatus(rawValue: update.status.rawValue)
+            let status = ReferralStatus(rawValue: update.status.rawValue),
+            // Retention deleted the start of the SLA tail: events of an update before it may be there, unseen.
+            update.at.epochMilliseconds >= self.slaCompleteFrom[record.partition] ?? Int64.min
         {
             // Applied before the restore but not committed: its events may never have landed. Derived again from the
             // timers as they were before it (the state already has it applied); those that did land are dropped by
@@ -498,10 +500,10 @@ final class RecordProcessor: @unchecked Sendable {
     /// back until every output of their record (or timer batch) and of every earlier one is confirmed, so a state
     /// record before `stateTailStart` reflects only events that landed, and an event a later record implies either
     /// sits on the SLA partition's scanned tail, among the ids published, or never landed.
-    /// - A warning or breach that never landed is recorded as not fired, and the clock fires it again (late, with
-    ///   its id) once the status backlog is read. The returned state records say so: published before any input
-    ///   record of the partition, they hold its checkpoints back until they land, so a crash before the event
-    ///   fires again cannot leave the event behind the checkpoint.
+    /// - A warning or breach that never landed is returned, to publish again now (fired now, late, with its id),
+    ///   whatever happened to its milestone since: it did fire. Published before any input record of the
+    ///   partition, as a timer batch, it holds the partition's checkpoints back until it lands, so a crash before
+    ///   then finds it missing again.
     /// - A `started`, `met` or `cancelled` never landed only if its status update was not committed: the update is
     ///   read again, and then its events are derived again from the timers as they were before it (remembered
     ///   here), without reopening anything.
@@ -520,6 +522,9 @@ final class RecordProcessor: @unchecked Sendable {
         // This restore's own records only: the timers of each referral's last record so far, and before the tail.
         var lastTimers: [String: ReferralTimers?] = [:]
         var beforeTail: [String: ReferralTimers?] = [:]
+        // Every warning and breach a tail record of the referral says fired, in order (a later record may have the
+        // milestone met, which no longer tells whether its breach fired).
+        var tailFired: [String: [ReferralTimers.FiredEvent]] = [:]
         var replays: [Int64: StatusReplay] = [:]
         for record in records {
             guard case .success(.object(let object)) = JSONParser.parse(record.value),
@@ -539,8 +544,11 @@ final class RecordProcessor: @unchecked Sendable {
             }
             if let check {
                 let earlier = lastTimers[id] ?? nil
-                if record.offset >= check.stateTailStart, beforeTail[id] == nil {
-                    beforeTail[id] = .some(earlier)
+                if record.offset >= check.stateTailStart {
+                    if beforeTail[id] == nil { beforeTail[id] = .some(earlier) }
+                    for event in entry.timers?.firedEvents ?? [] where tailFired[id]?.contains(event) != true {
+                        tailFired[id, default: []].append(event)
+                    }
                 }
                 // The first record of an update wins: a record of its earlier replay was made after it applied.
                 if case .number(let number)? = object["statusOffset"], let offset = number.integer,
@@ -556,34 +564,42 @@ final class RecordProcessor: @unchecked Sendable {
         self.partitions[partition] = entries
         self.account(entries, sign: 1)
         self.statusReplays[partition] = replays.isEmpty ? nil : replays
-        var corrections: [OutputRecord] = []
+        self.slaCompleteFrom[partition] = check?.slaCompleteFrom
+        var republished: [OutputRecord] = []
         if let check {
             let now = self.clock()
             for (id, earlier) in beforeTail {
-                guard let previous = entries[id], var timers = previous.timers,
-                    timers.unfire(self.unconfirmed(timers, id: id, confirmed: earlier, partition: partition, check: check))
-                else { continue }
-                var entry = previous
-                entry.timers = timers
-                self.store(entry, id: id, partition: partition, replacing: previous)
-                entries[id] = entry
-                corrections.append(self.stateRecord(id, entry, partition: partition, now: now))
+                guard let timers = entries[id]?.timers else { continue }
+                let lost = self.unconfirmed(
+                    tailFired[id] ?? [], of: timers, id: id, confirmed: earlier, partition: partition, check: check)
+                guard !lost.isEmpty else { continue }
+                let stamp = self.stamp(now, subject: id, traceparent: nil)
+                republished += timers.republished(lost, at: now).map { self.slaRecord($0, stamp: stamp) }
             }
         }
         for (id, entry) in entries {
             self.schedule(entry, id: id, partition: partition)
         }
-        return self.finish(corrections, partition: partition)
+        return self.finish(republished, partition: partition)
     }
 
-    /// The warnings and breaches `timers` records as fired that neither `confirmed` (the referral's timers before
-    /// the state tail) records nor the SLA tail holds.
+    /// Per partition, when a restore found the start of the SLA tail deleted by retention: its first record's time.
+    private var slaCompleteFrom: [Int32: Int64] = [:]
+
+    /// Forgets the status updates a restore expected to be read again, once the partition's backlog was read.
+    func forgetStatusReplays(partition: Int32) {
+        self.statusReplays.removeValue(forKey: partition)
+    }
+
+    /// Of the warnings and breaches the tail records say `fired`, those that neither `confirmed` (the referral's
+    /// timers before the state tail) records nor the SLA tail holds.
     private func unconfirmed(
-        _ timers: ReferralTimers, id: String, confirmed: ReferralTimers?, partition: Int32, check: TailCheck
-    ) -> Set<ReferralTimers.FiredEvent> {
+        _ fired: [ReferralTimers.FiredEvent], of timers: ReferralTimers, id: String, confirmed: ReferralTimers?,
+        partition: Int32, check: TailCheck
+    ) -> [ReferralTimers.FiredEvent] {
         let published = self.published[partition] ?? []
         let landed = Set(confirmed?.firedEvents ?? [])
-        return Set(timers.firedEvents.filter { event in
+        return fired.filter { event in
             // Retention deleted part of the SLA tail: only what fell due since its first record left can be told.
             if let from = check.slaCompleteFrom, (timers.scheduledMilliseconds(of: event) ?? Int64.min) < from {
                 return false
@@ -592,7 +608,7 @@ final class RecordProcessor: @unchecked Sendable {
             let timerId = MilestoneTimer.timerId(referralId: id, milestone: event.milestone)
             let outputId = Self.slaEventId(timerId: timerId, kind: event.kind, threshold: event.threshold)
             return !published.contains(String(decoding: outputId, as: UTF8.self))
-        })
+        }
     }
 
     /// Forgets the state of partitions given up (or about to be restored again), with their wake-ups: left in the
@@ -604,6 +620,7 @@ final class RecordProcessor: @unchecked Sendable {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
             self.statusReplays.removeValue(forKey: partition)
+            self.slaCompleteFrom.removeValue(forKey: partition)
         }
         self.forgetWakeUps(of: numbers)
     }

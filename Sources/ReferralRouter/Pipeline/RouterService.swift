@@ -455,6 +455,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // Read through: the position passed the last record polled (and any transaction markers after it).
             if position >= hold.until {
                 self.timerHold.removeValue(forKey: partition)
+                // Every update a restore expected to be read again has been.
+                self.processor.forgetStatusReplays(partition: partition.partition)
             } else if position > hold.position {
                 self.timerHold[partition] = TimerHold(until: hold.until, position: position, progressAt: now)
             } else if now - hold.progressAt >= Self.timerHoldLimit {
@@ -751,36 +753,39 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             for number in numbers {
                 self.processor.setPublished(tails.published[number] ?? [], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
+                let statusMarks = try self.consumer.watermarks(statusPartition, timeoutMilliseconds: 5000)
+                // Reading resumes at the committed offset, or at the start of what retention left.
+                let statusResumes = max(committedStatus[statusPartition] ?? -1, statusMarks.low, 0)
                 // No state start: neither input ever held a record, and no output tail was read to check against.
                 let check = starts[KafkaPartition(topic: stateTopic, partition: number)].map {
                     RecordProcessor.TailCheck(
                         stateTailStart: $0,
                         slaCompleteFrom: tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)],
-                        statusReplayFrom: max(0, committedStatus[statusPartition] ?? 0))
+                        statusReplayFrom: statusResumes)
                 }
-                let corrections = self.processor.restore(partition: number, records: restored[number] ?? [], check: check)
-                if !corrections.isEmpty {
-                    self.logger.warning(
-                        "Warnings or breaches marked fired but not on the SLA topic; firing them again",
-                        metadata: [LoggingKeys.kafkaPartition: "\(number)", "referrals": "\(corrections.count)"])
-                    // Before any input of the partition: the checkpoints cannot pass these until they land.
-                    self.produceTimerOutputs(corrections)
-                }
+                let republished = self.processor.restore(partition: number, records: restored[number] ?? [], check: check)
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
                 let outputs = starts.filter { $0.key.partition == number }
                 for input in [self.settings.topics.requests, self.settings.topics.status] {
                     let inputPartition = KafkaPartition(topic: input, partition: number)
-                    let marks = try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
+                    let marks = input == self.settings.topics.status
+                        ? statusMarks : try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
                     let committed = input == self.settings.topics.status
                         ? committedStatus[inputPartition] : committedRequests[inputPartition]
                     self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: committed)
-                    if input == self.settings.topics.status {
-                        if max(committedStatus[inputPartition] ?? -1, marks.low) < marks.high {
-                            self.timerHold[inputPartition] = TimerHold(until: marks.high)
-                        } else {
-                            self.timerHold.removeValue(forKey: inputPartition)
-                        }
-                    }
+                }
+                if statusResumes < statusMarks.high {
+                    self.timerHold[statusPartition] = TimerHold(until: statusMarks.high)
+                } else {
+                    self.timerHold.removeValue(forKey: statusPartition)
+                    self.processor.forgetStatusReplays(partition: number)
+                }
+                if !republished.isEmpty {
+                    self.logger.warning(
+                        "SLA events marked fired but not on the SLA topic; publishing them again",
+                        metadata: [LoggingKeys.kafkaPartition: "\(number)", "events": "\(republished.count)"])
+                    // After the seed and before any input of the partition: no checkpoint passes them until they land.
+                    self.produceTimerOutputs(republished)
                 }
             }
         } catch {
@@ -848,9 +853,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         _ = self.worker.takeFailure()
         try self.producer.abortTransaction()
         self.latency.forgetOpen()
-        try self.rewind()
+        // Begun before the rewind: its restore may publish SLA events found missing, which need a transaction.
         try self.producer.beginTransaction()
         self.lastTransaction = Date()
+        try self.rewind()
     }
 
     /// Runs on the output worker (or on the loop with the worker drained).
