@@ -62,4 +62,35 @@ struct OffsetTrackerTests {
         Self.deliver(tracker, held, topics: ["referral-router.state"], from: &ends)
         #expect(tracker.takeCommittable().map(\.outputs) == [[Self.state: 2]])
     }
+
+    /// A status partition without updates: its checkpoint follows the outputs the requests produce, so a restore
+    /// does not scan from where it was when its last update was committed.
+    @Test func aQuietInputsCheckpointFollowsTheOthers() {
+        let tracker = OffsetTracker()
+        let status = KafkaPartition(topic: "referrals.status", partition: 0)
+        tracker.seed(Self.input, outputs: [Self.state: 3], freezeUntil: 5, committed: 5)
+        tracker.seed(status, outputs: [Self.state: 3], freezeUntil: 2, committed: 2)
+        var ends = ["referral-router.state": Int64(3)]
+        let tokens = tracker.register(Self.input, offset: 5, outputTopics: ["referral-router.state"])
+        Self.deliver(tracker, tokens, topics: ["referral-router.state"], from: &ends)
+        let checkpoints = Dictionary(uniqueKeysWithValues: tracker.takeCommittable().map { ($0.partition, $0) })
+        #expect(checkpoints[Self.input]?.offset == 6)
+        #expect(checkpoints[status]?.offset == 2)
+        #expect(checkpoints[status]?.outputs == [Self.state: 4])
+    }
+
+    /// An input with a record in flight keeps its own checkpoint: that record's outputs may land anywhere later.
+    @Test func anInputWithARecordInFlightDoesNotFollow() {
+        let tracker = OffsetTracker()
+        let status = KafkaPartition(topic: "referrals.status", partition: 0)
+        tracker.seed(Self.input, outputs: [Self.state: 3], freezeUntil: 5, committed: 5)
+        tracker.seed(status, outputs: [Self.state: 3], freezeUntil: 2, committed: 2)
+        _ = tracker.register(status, offset: 2, outputTopics: ["referral-router.state"])
+        var ends = ["referral-router.state": Int64(3)]
+        let tokens = tracker.register(Self.input, offset: 5, outputTopics: ["referral-router.state"])
+        Self.deliver(tracker, tokens, topics: ["referral-router.state"], from: &ends)
+        let checkpoints = Dictionary(uniqueKeysWithValues: tracker.takeCommittable().map { ($0.partition, $0) })
+        #expect(checkpoints[Self.input]?.outputs == [Self.state: 4])
+        #expect(checkpoints[status] == nil, "nothing moved for it")
+    }
 }

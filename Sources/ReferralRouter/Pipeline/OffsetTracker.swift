@@ -179,6 +179,22 @@ final class OffsetTracker: Sendable {
     /// of the state's tail) starts at the last one written.
     func takeCommittable() -> [Checkpoint] {
         self.state.withLockedValue { state in
+            // An input with nothing in flight (and nothing left to replay) produces its next outputs after every
+            // output delivered so far: its checkpoint rises to the highest any input's has reached, so a quiet
+            // input (a status partition without updates) does not hold the restore's scan back.
+            var highest: [KafkaPartition: Int64] = [:]
+            for progress in state.partitions.values {
+                for (output, end) in progress.outputCheckpoint where end > highest[output] ?? 0 {
+                    highest[output] = end
+                }
+            }
+            for (partition, progress) in state.partitions
+            where progress.head == progress.pending.count && (progress.committable ?? -1) >= progress.freezeUntil {
+                for (output, end) in highest
+                where output.partition == partition.partition && end > progress.outputCheckpoint[output] ?? 0 {
+                    state.partitions[partition]?.outputCheckpoint[output] = end
+                }
+            }
             var result: [Checkpoint] = []
             for (partition, progress) in state.partitions {
                 guard let committable = progress.committable,
