@@ -144,8 +144,8 @@ struct TimerIntegrationTests {
     @Test func aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart() async throws {
         let harness = try Harness(partitions: 2)
         let clock = TestClock(Self.start.addingTimeInterval(1))
-        // The request arrives while the router runs, so the checkpoint moves past its state record (a backlog
-        // found at start keeps the checkpoint where the restore began, and the whole state is then the tail).
+        // The request arrives while the router runs; the checkpoint the clean stop writes is past its state record,
+        // so the forged record below is the state's only tail.
         var running = Harness.Running(application: try Self.application(harness, clock: clock))
         #expect(await Harness.waitUntil { running.application.isReady })
         try harness.produce([Self.request("lost-a")])
@@ -183,8 +183,7 @@ struct TimerIntegrationTests {
     /// from the timers before it, instead of finding the milestone met already.
     @Test func aMetWhoseStateLandedWithoutItsEventIsPublishedWhenTheStatusIsReplayed() async throws {
         // One partition, both of whose inputs have checkpoints past the referral's first state record: the
-        // requests arrive while the router runs (a backlog found at start keeps its checkpoint where the restore
-        // began), and a status of another referral is committed.
+        // requests arrive while the router runs, and a status of another referral is committed.
         let harness = try Harness(partitions: 1)
         let clock = TestClock(Self.start.addingTimeInterval(1))
         var running = Harness.Running(application: try Self.application(harness, clock: clock))
