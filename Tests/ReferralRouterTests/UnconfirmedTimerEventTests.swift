@@ -59,8 +59,13 @@ struct UnconfirmedTimerEventTests {
         outputs.filter { $0.topic == Self.topics.sla }.compactMap { $0.id.map { String(decoding: $0, as: UTF8.self) } }
     }
 
+    /// Timers of every team with this count (open, warned, breached).
+    static func total(_ processor: RecordProcessor, _ count: KeyPath<TimerCounts, Int>) -> Int {
+        processor.timerCounts().values.reduce(0) { $0 + $1[keyPath: count] }
+    }
+
     static func warned(_ processor: RecordProcessor) -> Int {
-        processor.timerCounts().values.reduce(0) { $0 + $1.warned }
+        Self.total(processor, \.warned)
     }
 
     @Test func aWarningMarkedFiredInTheTailButNotOnTheSLATopicIsPublishedAgain() throws {
@@ -76,8 +81,8 @@ struct UnconfirmedTimerEventTests {
 
     @Test func aWarningFoundOnTheSLATopicsTailIsNotFiredAgain() throws {
         let (records, warningId) = try Self.stateRecords()
-        let (processor, corrections) = try Self.restored(records, published: [warningId], tailStart: 1)
-        #expect(corrections.isEmpty)
+        let (processor, republished) = try Self.restored(records, published: [warningId], tailStart: 1)
+        #expect(republished.isEmpty)
         #expect(Self.warned(processor) == 1, "the timer still has it fired")
     }
 
@@ -85,8 +90,8 @@ struct UnconfirmedTimerEventTests {
     @Test func aWarningFiredBeforeTheTailWasConfirmedAndIsNotFiredAgain() throws {
         let (records, _) = try Self.stateRecords()
         let later = KafkaRecord(topic: Self.topics.state, partition: 0, offset: 2, key: records[1].key, value: records[1].value)
-        let (processor, corrections) = try Self.restored(records + [later], published: [], tailStart: 2)
-        #expect(corrections.isEmpty)
+        let (processor, republished) = try Self.restored(records + [later], published: [], tailStart: 2)
+        #expect(republished.isEmpty)
         #expect(Self.warned(processor) == 1)
     }
 
@@ -119,7 +124,7 @@ struct UnconfirmedTimerEventTests {
         let (processor, republished) = try Self.restored(
             try Self.breachRecords(), published: ["lost-1/acknowledged/warning/0.5"], tailStart: 1)
         #expect(Self.events(republished) == ["lost-1/acknowledged/warning/0.75", "lost-1/acknowledged/breached"])
-        #expect(processor.timerCounts().values.reduce(0) { $0 + $1.breached } == 1)
+        #expect(Self.total(processor, \.breached) == 1)
         #expect(Self.events(processor.tick(now: Self.start.addingTimeInterval(62 * 60))).isEmpty)
     }
 
@@ -168,14 +173,14 @@ struct UnconfirmedStatusEventTests {
     }
 
     static func open(_ processor: RecordProcessor) -> Int {
-        processor.timerCounts().values.reduce(0) { $0 + $1.open }
+        Base.total(processor, \.open)
     }
 
     @Test func aMetOfAnUncommittedUpdateIsDerivedAgainWhenTheUpdateIsReadAgain() throws {
         let (records, metId) = try Self.scenario()
         #expect(metId == "lost-1/acknowledged/met")
-        let (processor, corrections) = try Base.restored(records, published: [], tailStart: 2)
-        #expect(corrections.isEmpty)
+        let (processor, republished) = try Base.restored(records, published: [], tailStart: 2)
+        #expect(republished.isEmpty)
         #expect(Self.open(processor) == 0, "nothing reopens: the milestone stays met")
         #expect(Base.events(processor.process(Self.status).materialize()) == [metId])
         #expect(Base.events(processor.process(Self.status).materialize()).isEmpty, "derived once")

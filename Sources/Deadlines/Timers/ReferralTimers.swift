@@ -233,10 +233,8 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
     public mutating func clockAdvanced(to now: Date, lateTolerance: TimeInterval = 60) -> ClockAdvancedAction {
         guard let policyId = self.policyId, let owner = self.teamId else { return .nothingDue }
         let nowMilliseconds = now.epochMilliseconds
-        let toleranceMilliseconds = Int64((lateTolerance * 1000).rounded())
         func lateBy(_ scheduled: Int64) -> TimeInterval? {
-            let late = nowMilliseconds - scheduled
-            return late > toleranceMilliseconds ? Double(late) / 1000 : nil
+            Self.lateBy(scheduled, now: nowMilliseconds, tolerance: lateTolerance)
         }
         var fired: [(scheduled: Int64, event: SLAEvent)] = []
         for index in self.timers.indices where self.timers[index].state == .running {
@@ -316,17 +314,27 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         let nowMilliseconds = now.epochMilliseconds
         return events.compactMap { fired in
             guard let timer = self.timers.first(where: { $0.milestone == fired.milestone }),
-                let scheduled = self.scheduledMilliseconds(of: fired)
+                let scheduled = Self.scheduledMilliseconds(of: fired, in: timer)
             else { return nil }
-            let late = nowMilliseconds - scheduled
-            let lateBy = late > Int64((lateTolerance * 1000).rounded()) ? Double(late) / 1000 : nil
-            return self.event(fired.kind, timer, policyId: policyId, teamId: owner, at: now, threshold: fired.threshold, lateBy: lateBy)
+            return self.event(
+                fired.kind, timer, policyId: policyId, teamId: owner, at: now, threshold: fired.threshold,
+                lateBy: Self.lateBy(scheduled, now: nowMilliseconds, tolerance: lateTolerance))
         }
+    }
+
+    /// How late an event due at `scheduled` is at `now` (ms since 1970), when more than `tolerance` seconds.
+    private static func lateBy(_ scheduled: Int64, now: Int64, tolerance: TimeInterval) -> TimeInterval? {
+        let late = now - scheduled
+        return late > Int64((tolerance * 1000).rounded()) ? Double(late) / 1000 : nil
     }
 
     /// When a warning or breach was due to fire (ms since 1970); `nil` for another event or an unknown milestone.
     public func scheduledMilliseconds(of event: FiredEvent) -> Int64? {
         guard let timer = self.timers.first(where: { $0.milestone == event.milestone }) else { return nil }
+        return Self.scheduledMilliseconds(of: event, in: timer)
+    }
+
+    private static func scheduledMilliseconds(of event: FiredEvent, in timer: MilestoneTimer) -> Int64? {
         switch event.kind {
         case .warning:
             guard let index = (0..<timer.thresholds.count).first(where: { timer.thresholds.fraction(at: $0) == event.threshold })

@@ -735,27 +735,28 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         do {
             let restorer = StateRestorer(settings: self.settings, logger: self.logger)
             let restored = try restorer.restore(partitions: numbers)
+            // One request for the committed offsets of every input partition restored (checkpoints are trusted up
+            // to them, the tracker is seeded with them, and a status backlog beyond them holds the timers).
+            let committed = numbers.isEmpty ? [:] : try self.consumer.committed(
+                numbers.flatMap { number in
+                    [self.settings.topics.requests, self.settings.topics.status].map { KafkaPartition(topic: $0, partition: number) }
+                })
             var starts: [KafkaPartition: Int64] = [:]
             for number in numbers {
                 let checkpoints = RecordProcessor.checkpoints(in: restored[number] ?? [])
-                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints) {
+                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints, committed: committed) {
                     starts[KafkaPartition(topic: topic, partition: number)] = offset
                 }
             }
             // The state partitions' own tails start at the same checkpoints; they are read from the beginning anyway.
             let stateTopic = self.settings.topics.state
             let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
-            // Reading resumes at the committed offset (or the start): a status backlog beyond it holds the timers.
-            let committedStatus = numbers.isEmpty ? [:] : try self.consumer.committed(
-                numbers.map { KafkaPartition(topic: self.settings.topics.status, partition: $0) })
-            let committedRequests = numbers.isEmpty ? [:] : try self.consumer.committed(
-                numbers.map { KafkaPartition(topic: self.settings.topics.requests, partition: $0) })
             for number in numbers {
                 self.processor.setPublished(tails.published[number] ?? [], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
                 let statusMarks = try self.consumer.watermarks(statusPartition, timeoutMilliseconds: 5000)
                 // Reading resumes at the committed offset, or at the start of what retention left.
-                let statusResumes = max(committedStatus[statusPartition] ?? -1, statusMarks.low, 0)
+                let statusResumes = max(committed[statusPartition] ?? -1, statusMarks.low, 0)
                 // No state start: neither input ever held a record, and no output tail was read to check against.
                 let check = starts[KafkaPartition(topic: stateTopic, partition: number)].map {
                     RecordProcessor.TailCheck(
@@ -770,9 +771,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     let inputPartition = KafkaPartition(topic: input, partition: number)
                     let marks = input == self.settings.topics.status
                         ? statusMarks : try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
-                    let committed = input == self.settings.topics.status
-                        ? committedStatus[inputPartition] : committedRequests[inputPartition]
-                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: committed)
+                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: committed[inputPartition])
                 }
                 if statusResumes < statusMarks.high {
                     self.timerHold[statusPartition] = TimerHold(until: statusMarks.high)
@@ -898,7 +897,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// unless it never held a record.
     private func scanStarts(
         partition: Int32,
-        checkpoints: [String: (inputOffset: Int64, outputs: [String: Int64])]
+        checkpoints: [String: (inputOffset: Int64, outputs: [String: Int64])],
+        committed: [KafkaPartition: Int64]
     ) throws -> [String: Int64] {
         var starts: [String: Int64] = [:]
         for input in [self.settings.topics.requests, self.settings.topics.status] {
@@ -907,10 +907,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             if let checkpoint = checkpoints[input] {
                 // A checkpoint ahead of the committed offset cannot be trusted (the commit it followed did not
                 // land, or the broker does not commit transactional offsets): scan from the start instead.
-                let committed = try self.consumer.committed([inputPartition])[inputPartition] ?? -1
                 // Without the state partition's offset (written before 2026-12-04 while its input replayed), the
                 // state tail and the output tails would start at different points: scan from the start instead.
-                if committed >= checkpoint.inputOffset, checkpoint.outputs[self.settings.topics.state] != nil {
+                if committed[inputPartition] ?? -1 >= checkpoint.inputOffset, checkpoint.outputs[self.settings.topics.state] != nil {
                     offsets = checkpoint.outputs
                 }
             } else {
