@@ -27,6 +27,9 @@ final class DecisionPlanner: Sendable {
         var policyId: String
         var defaultThresholds: WarningThresholds
         var milestones: [SLAMilestone]
+        /// By milestone: for one that starts from a later status, the assignment's note saying so (written once
+        /// here, not for every decision).
+        var laterStartNotes: [String?] = []
     }
 
     private struct PolicyKey: Hashable, Sendable {
@@ -54,9 +57,12 @@ final class DecisionPlanner: Sendable {
         let key = PolicyKey(policyId: policyId, urgency: urgency)
         if let known = self.policyMilestones.value(for: key) { return known }
         guard let policy = self.configuration.policies.policy(id: policyId) else { return nil }
+        let milestones = policy.effectiveMilestones(urgency: urgency)
         let resolved = PolicyMilestones(
-            policyId: policy.id, defaultThresholds: policy.warningThresholds,
-            milestones: policy.effectiveMilestones(urgency: urgency))
+            policyId: policy.id, defaultThresholds: policy.warningThresholds, milestones: milestones,
+            laterStartNotes: milestones.map { milestone in
+                milestone.startsOn.map { "\(milestone.span) from the \($0.rawValue) status" }
+            })
         self.policyMilestones.keep(resolved, for: key)
         return resolved
     }
@@ -92,11 +98,11 @@ final class DecisionPlanner: Sendable {
         }
         // Built only when a milestone was not computed already (usually all of them were, by the timers).
         var calculator: DeadlineCalculator?
-        return policy.milestones.map { milestone in
+        return policy.milestones.indices.map { index in
+            let milestone = policy.milestones[index]
             if let startsOn = milestone.startsOn {
                 return PlannedMilestone(
-                    milestone: milestone.id, dueAt: nil, startsOn: startsOn.rawValue,
-                    note: "\(milestone.span) from the \(startsOn.rawValue) status")
+                    milestone: milestone.id, dueAt: nil, startsOn: startsOn.rawValue, note: policy.laterStartNotes[index])
             }
             do {
                 let deadline: Deadline

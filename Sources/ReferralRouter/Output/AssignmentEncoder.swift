@@ -85,17 +85,20 @@ public enum AssignmentEncoder {
         }
         json.key("consultations")
         json.beginArray()
-        for consultation in decision.consultations {
-            json.beginObject()
-            json.field("unitId", consultation.teamId)
-            json.field("unitType", consultation.unitType.rawValue)
-            json.field("unitName", consultation.teamName)
-            json.field("ruleId", consultation.ruleId)
-            json.field("reason", consultation.reason)
-            json.endObject()
+        // In place, as the trace below: `for consultation in` copied each one out (five strings retained).
+        decision.consultations.withUnsafeBufferPointer { consultations in
+            for index in consultations.indices {
+                json.beginObject()
+                json.field("unitId", consultations[index].teamId)
+                json.field("unitType", consultations[index].unitType.rawValue)
+                json.field("unitName", consultations[index].teamName)
+                json.field("ruleId", consultations[index].ruleId)
+                json.field("reason", consultations[index].reason)
+                json.endObject()
+            }
         }
         json.endArray()
-        json.field("concerns", strings: request.need.concerns.map(\.rawValue))
+        Self.writeConcerns(request.need.concerns, into: &json)
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.key("language")
@@ -108,23 +111,26 @@ public enum AssignmentEncoder {
         json.field("policy", slaPolicy)
         json.key("milestones")
         json.beginArray()
-        for milestone in milestones {
-            json.beginObject()
-            json.field("milestone", milestone.milestone)
-            if let dueAt = milestone.dueAt {
-                // Written straight into the record, as `dueAtText` formats it.
-                json.field("dueAt", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(dueAt, into: $0) }
+        // In place: `for milestone in` copied each one out, its explanation's strings and arrays with it.
+        milestones.withUnsafeBufferPointer { milestones in
+            for index in milestones.indices {
+                json.beginObject()
+                json.field("milestone", milestones[index].milestone)
+                if let dueAt = milestones[index].dueAt {
+                    // Written straight into the record, as `dueAtText` formats it.
+                    json.field("dueAt", ascii: LocalRFC3339.maximumLength) { LocalRFC3339.write(dueAt, into: $0) }
+                }
+                json.field("startsOn", milestones[index].startsOn)
+                if let explanation = milestones[index].deadlineExplanation {
+                    json.key("explanation")
+                    json.beginString()
+                    explanation.write(to: &json)
+                    json.endString()
+                } else {
+                    json.field("explanation", milestones[index].note)
+                }
+                json.endObject()
             }
-            json.field("startsOn", milestone.startsOn)
-            if let explanation = milestone.deadlineExplanation {
-                json.key("explanation")
-                json.beginString()
-                explanation.write(to: &json)
-                json.endString()
-            } else {
-                json.field("explanation", milestone.note)
-            }
-            json.endObject()
         }
         json.endArray()
         json.endObject()
@@ -168,13 +174,23 @@ public enum AssignmentEncoder {
         json.field("clientRef", request.client.ref)
         json.field("ageYears", request.client.ageYears)
         json.field("language", request.client.language)
-        json.field("concerns", strings: request.need.concerns.map(\.rawValue))
+        Self.writeConcerns(request.need.concerns, into: &json)
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.field("question", request.consultation?.question)
         json.field("steeringModelVersion", decision.steeringModelVersion)
         json.endObject()
         return json.finish()
+    }
+
+    /// `"concerns":[…]`, as `field(_:strings:)` writes it, without an array of their names.
+    private static func writeConcerns(_ concerns: [Concern], into json: inout JSONWriter) {
+        json.key("concerns")
+        json.beginArray()
+        for concern in concerns {
+            json.value(concern.rawValue)
+        }
+        json.endArray()
     }
 
     private static func writeOwner(_ owner: Decision.Owner, into json: inout JSONWriter) {

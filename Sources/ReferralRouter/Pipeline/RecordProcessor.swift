@@ -238,18 +238,24 @@ final class RecordProcessor: @unchecked Sendable {
                     id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
                     headers: self.cloudEvent(
                         id: assignmentId, type: Self.assignmentType, schema: Self.assignmentSchema, stamp: stamp)))
-            for consultation in decision.consultations {
-                let consultationId = Self.outputId(request.id, "/consultation/", consultation.unitType.rawValue)
-                outputs.append(
-                    OutputRecord(
-                        id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
-                        value: AssignmentEncoder.consultation(
-                            consultation, decision: decision, request: request, decidedAt: now, decidedAtText: stamp.timeText),
-                        headers: self.cloudEvent(
-                            id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
+            // In place: `for … in` copied each consultation and event out (their strings retained and released).
+            decision.consultations.withUnsafeBufferPointer { consultations in
+                for index in consultations.indices {
+                    let consultationId = Self.outputId(request.id, "/consultation/", consultations[index].unitType.rawValue)
+                    outputs.append(
+                        OutputRecord(
+                            id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
+                            value: AssignmentEncoder.consultation(
+                                consultations[index], decision: decision, request: request, decidedAt: now,
+                                decidedAtText: stamp.timeText),
+                            headers: self.cloudEvent(
+                                id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
+                }
             }
-            for event in events {
-                outputs.append(self.slaRecord(event, stamp: stamp, key: key))
+            events.withUnsafeBufferPointer { events in
+                for index in events.indices {
+                    outputs.append(self.slaRecord(events[index], stamp: stamp, key: key))
+                }
             }
             outputs.append(
                 self.stateRecord(
@@ -461,9 +467,9 @@ final class RecordProcessor: @unchecked Sendable {
                 case .number(let inputOffset)? = object["inputOffset"], let committed = inputOffset.integer
             else { continue }
             var offsets: [String: Int64] = [:]
-            for (topic, value) in outputs.members {
-                if case .number(let number) = value, let offset = number.integer {
-                    offsets[topic] = Int64(offset)
+            for member in outputs.members {
+                if case .number(let number) = member.value, let offset = number.integer {
+                    offsets[member.key] = Int64(offset)
                 }
             }
             result[input] = (Int64(committed), offsets)

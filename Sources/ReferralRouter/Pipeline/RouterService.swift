@@ -318,7 +318,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.processedOffsets[partition] = record.offset + 1
         let result = self.processor.process(record)
         // Decided; encoding and producing overlap the next records' decisions (in order, on the output worker).
-        self.batch.append((result, record, partition))
+        self.batch.append(DecidedRecord(result: result, partition: partition, offset: record.offset, timestamp: record.timestamp))
     }
 
     /// Records decided but not yet handed to the output worker (at most one round of the loop).
@@ -338,7 +338,18 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
-    typealias DecidedRecord = (result: RecordProcessor.Result, record: KafkaRecord, partition: KafkaPartition)
+    /// A decided record waiting for the output worker: its result and what publishing needs of the input.
+    ///
+    /// A struct, not a tuple: arrays of tuples are copied and destroyed through the runtime's generic tuple
+    /// witnesses, member by member, while a struct's are specialised. The input's bytes are not kept (a dead
+    /// letter's outputs hold them), so they are freed on the loop's thread as soon as the record is decided.
+    struct DecidedRecord {
+        var result: RecordProcessor.Result
+        var partition: KafkaPartition
+        var offset: Int64
+        /// The input's timestamp (ms), for the assignment latency.
+        var timestamp: Int64
+    }
 
     /// Moves a batch into the output worker's job without the job's closure keeping a reference to it.
     private final class HandOff: @unchecked Sendable {
@@ -371,19 +382,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// The tracker, the latency histogram and the counts are each updated once per batch, not once per record:
     /// the tracker's lock is shared with the producer's poll thread, and taken per record it was contended.
     private func publish(_ jobs: [DecidedRecord]) throws {
-        // Through the buffer: `jobs[index].record.offset` and the like copied the whole job (a result, a record
+        // Through the buffer: `jobs[index].offset` and the like copied the whole job (a result and a partition:
         // and a partition: a dozen references retained and released) for each member read.
         try jobs.withUnsafeBufferPointer { jobs in
             let outputs = jobs.map { $0.result.materialize() }
             let tokens = self.tracker.register(
-                jobs.indices.map { (jobs[$0].partition, jobs[$0].record.offset, outputs[$0].map(\.topic)) })
+                jobs.indices.map { (jobs[$0].partition, jobs[$0].offset, outputs[$0].map(\.topic)) })
             let assignments = self.settings.topics.assignments
             var produced: [(token: UInt64, inputTimestamp: Int64)] = []
             produced.reserveCapacity(jobs.count)
             for index in jobs.indices {
                 // By position: `for (output, token) in zip(…)` copied each output (five references).
                 for at in outputs[index].indices where outputs[index][at].topic == assignments {
-                    produced.append((tokens[index][at], jobs[index].record.timestamp))
+                    produced.append((tokens[index][at], jobs[index].timestamp))
                 }
             }
             self.latency.produced(produced)
@@ -391,13 +402,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // What was produced is counted even when a later record of the batch fails.
             defer { self.count(counts) }
             for index in jobs.indices {
-                try self.produce(outputs[index], tokens: tokens[index], of: jobs[index].record)
+                try self.produce(outputs[index], tokens: tokens[index], of: jobs[index].partition, offset: jobs[index].offset)
                 counts.add(jobs[index].result.outcome, outputs: outputs[index], slaTopic: self.settings.topics.sla)
             }
         }
     }
 
-    private func produce(_ outputs: [OutputRecord], tokens: [UInt64], of record: KafkaRecord) throws {
+    private func produce(_ outputs: [OutputRecord], tokens: [UInt64], of input: KafkaPartition, offset: Int64) throws {
         // By position, so that each output is read in place rather than copied (five references).
         for index in outputs.indices {
             let token = tokens[index]
@@ -412,7 +423,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 // the same record after every restart, dead-letter it with the reason and without its body.
                 self.logger.error(
                     "Dead letter too large for the broker; publishing it without the original bytes",
-                    metadata: [LoggingKeys.kafkaTopic: "\(record.topic)", LoggingKeys.kafkaPartition: "\(record.partition)", LoggingKeys.kafkaOffset: "\(record.offset)"])
+                    metadata: [LoggingKeys.kafkaTopic: "\(input.topic)", LoggingKeys.kafkaPartition: "\(input.partition)", LoggingKeys.kafkaOffset: "\(offset)"])
                 var headers = output.headers.filter { $0.key.hasPrefix("__connect.errors.") || $0.key.hasPrefix("referral-router.") }
                 headers.append(KafkaHeader(key: "referral-router.original-dropped", string: "\(output.value.count) bytes, too large to republish"))
                 try self.producer.produce(

@@ -137,7 +137,7 @@ public struct JSONParser {
         }
         // Room for the objects of this contract at once (so the array never grows for them); the array becomes the
         // object's own, with no copy (a shared scratch array copied out cost a retain and a release per member).
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [JSONObject.Member] = []
         members.reserveCapacity(Self.objectCapacity)
         while true {
             self.skipWhitespace()
@@ -165,14 +165,14 @@ public struct JSONParser {
             self.index += 1
             self.skipWhitespace()
             let value = try self.parseValue(depth: depth)
-            members.append((key, value))
+            members.append(JSONObject.Member(key: key, value: value))
             self.skipWhitespace()
             switch self.current {
             case UInt8(ascii: ","):
                 self.index += 1
             case UInt8(ascii: "}"):
                 self.index += 1
-                return JSONObject(members)
+                return JSONObject(members: members)
             default:
                 throw self.failure(.syntax, "expected ',' or '}'")
             }

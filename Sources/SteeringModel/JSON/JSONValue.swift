@@ -44,9 +44,25 @@ public struct JSONNumber: Sendable, Equatable {
 
 /// A JSON object: members in document order, with unique keys.
 public struct JSONObject: Sendable, Equatable {
-    public private(set) var members: [(key: String, value: JSONValue)]
+    /// A member. A struct, not a tuple: an array of tuples is copied and freed through the runtime's generic tuple
+    /// witnesses, element by element and member by member, and every parsed request frees a few of them.
+    public struct Member: Sendable, Equatable {
+        public var key: String
+        public var value: JSONValue
+
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public private(set) var members: [Member]
 
     public init(_ members: [(key: String, value: JSONValue)] = []) {
+        self.members = members.map { Member(key: $0.key, value: $0.value) }
+    }
+
+    init(members: [Member]) {
         self.members = members
     }
 
@@ -62,7 +78,7 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     mutating func append(key: String, value: JSONValue) {
-        self.members.append((key, value))
+        self.members.append(Member(key: key, value: value))
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
