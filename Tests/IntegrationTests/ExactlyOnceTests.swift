@@ -57,6 +57,48 @@ struct ExactlyOnceTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 
+    /// The warning of `TimerIntegrationTests.aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart`, in
+    /// exactly-once mode, with the restarted instance's first transaction aborted: the restore publishes the missing
+    /// warning in that transaction, the abort fails it before it reaches the broker, and the rewind's restore must
+    /// find it missing again and publish it in the next transaction: once, with its id and lateness.
+    ///
+    /// It checks the outcome, not the order of `abortAndRewind`: with the next transaction begun after the rewind
+    /// instead of before, the restore's produce is refused, and the instance recovers through one more abort (the
+    /// test still passed, in 30.6 s against 14.6 s).
+    @Test func aWarningRecoveredByARestoreIsPublishedAgainAfterAnAbort() async throws {
+        let harness = try Self.harness(partitions: 2)
+        let clock = TestClock(TimerIntegrationTests.start.addingTimeInterval(1))
+        var running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
+        #expect(await Harness.waitUntil { running.application.isReady })
+        try harness.produce([TimerIntegrationTests.request("lost-eos")])
+        #expect(try await Harness.waitUntil { try TimerIntegrationTests.events(harness)["lost-eos"] == ["acknowledged:started"] })
+        #expect(await running.stop() == nil)
+
+        // The state record "landed" saying the warning fired; its event never did.
+        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-eos" })
+        let text = String(decoding: state.value, as: UTF8.self)
+        #expect(text.contains("\"warningsFired\":0"))
+        let forged = text.replacingOccurrences(of: "\"warningsFired\":0", with: "\"warningsFired\":1")
+        try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+        clock.set(TimerIntegrationTests.start.addingTimeInterval(35 * 60))
+
+        // TOPIC_AUTHORIZATION_FAILED on the next AddPartitionsToTxn: the restarted instance's first transaction,
+        // which holds the restore's warning, becomes abortable.
+        try #require(harness.cluster).pushRequestErrors(apiKey: 24, errors: [29])
+        running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
+        #expect(await Harness.waitUntil(seconds: 60) {
+            String(decoding: running.application.statusJSON(), as: UTF8.self).contains("transaction aborted")
+        }, "the first transaction aborted")
+        #expect(try await Harness.waitUntil(seconds: 60) { try TimerIntegrationTests.events(harness)["lost-eos"]?.count == 2 })
+        try await Task.sleep(for: .seconds(1))
+        let error = await running.stop()
+        #expect(error == nil, "\(String(describing: error))")
+        #expect(try TimerIntegrationTests.events(harness)["lost-eos"] == ["acknowledged:started", "acknowledged:warning:0.5"])
+        let warning = try #require(try harness.readAll(harness.settings.topics.sla).last { $0.keyString == "lost-eos" })
+        #expect(String(decoding: warning.value, as: UTF8.self).contains("\"lateBy\":300"))
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+
     @Test func aFencedProducerStopsAndARestartLosesNothing() async throws {
         let harness = try Self.harness(partitions: 2)
         var traffic = SyntheticTraffic(seed: 1618, prefix: "fenced", invalidShare: 0.05, duplicateShare: 0.05, statusShare: 0)
