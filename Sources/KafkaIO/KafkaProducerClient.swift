@@ -145,6 +145,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
         key: [UInt8]?,
         value: [UInt8],
         headers: [KafkaHeader],
+        sharedHeaders: [KafkaHeader] = [],
         timestamp: Int64 = 0,
         token: UInt64,
         queueFullTimeout: Duration = .seconds(30)
@@ -153,23 +154,9 @@ public final class KafkaProducerClient: @unchecked Sendable {
         let deadline = clock.now.advanced(by: queueFullTimeout)
         let topicHandle = try self.topicHandle(topic)
         while true {
-            let headerList = rd_kafka_headers_new(headers.count)!
-            for header in headers {
-                // The key's length is passed, so its bytes need no terminating NUL: a small (inline) string's
-                // bytes are read on the stack, where passing the String as a C string would allocate a copy.
-                var name = header.key
-                name.withUTF8 { name in
-                    name.withMemoryRebound(to: CChar.self) { name in
-                        if let bytes = header.value {
-                            _ = bytes.withUnsafeBytes { buffer in
-                                rd_kafka_header_add(headerList, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
-                            }
-                        } else {
-                            _ = rd_kafka_header_add(headerList, name.baseAddress, name.count, nil, 0)
-                        }
-                    }
-                }
-            }
+            let headerList = rd_kafka_headers_new(sharedHeaders.count + headers.count)!
+            Self.add(sharedHeaders, to: headerList)
+            Self.add(headers, to: headerList)
             let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
             let partition = partition ?? RD_KAFKA_PARTITION_UA
             let error: rd_kafka_resp_err_t = value.withUnsafeBytes { valueBuffer in
@@ -190,6 +177,36 @@ public final class KafkaProducerClient: @unchecked Sendable {
             }
             throw KafkaIOError.from(error, .produce, "produce to \(topic)")
         }
+    }
+
+    /// Copies `headers` into librdkafka's list, in order. Each header is read in place (`for header in` copied it
+    /// out: a retain and a release of its name and of its bytes).
+    private static func add(_ headers: [KafkaHeader], to list: OpaquePointer) {
+        headers.withUnsafeBufferPointer { headers in
+            for index in headers.indices {
+                // The name's length is passed, so its bytes need no terminating NUL: a native string's UTF-8 is
+                // read in place and a small (inline) string's from a stack copy, where passing the String as a C
+                // string would allocate a copy.
+                Self.withUTF8(of: headers[index].key) { name in
+                    name.withMemoryRebound(to: CChar.self) { name in
+                        if let bytes = headers[index].value {
+                            _ = bytes.withUnsafeBytes { buffer in
+                                rd_kafka_header_add(list, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
+                            }
+                        } else {
+                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, nil, 0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func withUTF8(of string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        if string.utf8.withContiguousStorageIfAvailable(body) != nil { return }
+        var string = string
+        string.withUTF8(body)
     }
 
     /// A key's address and length for librdkafka: no key is a null pointer (an empty key is not).

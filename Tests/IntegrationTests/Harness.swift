@@ -333,6 +333,24 @@ func verifyOutputs(_ harness: Harness, _ expected: Expectations) throws {
         #expect(record.header("ce_type") == "fi.referral.assignment.v1")
         #expect(record.header("ce_id") == "\(record.keyString ?? "")/assignment")
         #expect(record.header("traceparent") != nil)
+        // The whole CloudEvents binary-mode set, each header once: the kind's shared headers and the record's own.
+        #expect(
+            record.headers.map(\.key).sorted()
+                == [
+                    "ce_dataschema", "ce_id", "ce_source", "ce_specversion", "ce_subject", "ce_time", "ce_type",
+                    "content-type", "referral-router.output-id", "traceparent",
+                ])
+        #expect(record.header("ce_specversion") == "1.0")
+        #expect(record.header("ce_dataschema") == "urn:referral-router:schema:assignment.v1")
+        #expect(record.header("content-type") == "application/json")
+        #expect(record.header("ce_subject") == record.keyString)
+        #expect(record.header("ce_source")?.isEmpty == false)
+    }
+    for record in consultations {
+        #expect(record.header("ce_type") == "fi.referral.consultation.v1")
+        #expect(record.header("ce_dataschema") == "urn:referral-router:schema:consultation.v1")
+        #expect(record.header("ce_specversion") == "1.0")
+        #expect(record.header("content-type") == "application/json")
     }
     for (id, types) in assignmentConsults {
         #expect((consultedTypes[id] ?? []).sorted() == types.sorted(), "consultations of \(id)")

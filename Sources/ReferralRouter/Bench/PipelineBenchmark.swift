@@ -500,7 +500,7 @@ public enum PipelineBenchmark {
                 for (output, token) in zip(batches[index], tokens[index]) {
                     try producer.produce(
                         topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                        headers: output.headers, token: token)
+                        headers: output.headers, sharedHeaders: output.sharedHeaders, token: token)
                 }
             }
             processed += round.count

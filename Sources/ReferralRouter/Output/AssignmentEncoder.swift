@@ -51,14 +51,16 @@ public enum AssignmentEncoder {
         hasher.update(requestId.utf8)
         hasher.update(Self.separator)
         hasher.update(version.utf8)
-        let digest = hasher.finalize()
-        return String(unsafeUninitializedCapacity: 28) { text in
-            for (index, byte) in "dec-".utf8.enumerated() { text[index] = byte }
-            for index in 0..<12 {
-                text[4 + index * 2] = SHA256.hexDigits[Int(digest[index] >> 4)]
-                text[5 + index * 2] = SHA256.hexDigits[Int(digest[index] & 0x0F)]
+        // The digest stays on the stack: only its first twelve bytes are written.
+        return hasher.finalize { digest in
+            String(unsafeUninitializedCapacity: 28) { text in
+                for (index, byte) in "dec-".utf8.enumerated() { text[index] = byte }
+                for index in 0..<12 {
+                    text[4 + index * 2] = SHA256.hexDigits[Int(digest[index] >> 4)]
+                    text[5 + index * 2] = SHA256.hexDigits[Int(digest[index] & 0x0F)]
+                }
+                return 28
             }
-            return 28
         }
     }
 

@@ -20,7 +20,12 @@ struct OutputRecord: Sendable {
     var partition: Int32?
     var key: [UInt8]?
     var value: [UInt8]
+    /// The headers of this record (its id, time, subject, trace and output id).
     var headers: [KafkaHeader]
+    /// The headers every record of its kind carries (the CloudEvents spec version, source, type and schema, the
+    /// content type), produced before ``headers``: one array built once and shared, so that building, copying and
+    /// freeing an output costs one reference to it rather than one per header.
+    var sharedHeaders: [KafkaHeader] = []
 }
 
 /// Turns one input record into the records to publish and the state change it makes.
@@ -102,7 +107,12 @@ final class RecordProcessor: @unchecked Sendable {
         self.validator = RequestValidator(maximumRecordBytes: maxRecordBytes)
         self.topics = topics
         self.source = source
-        self.sourceHeader = KafkaHeader(key: "ce_source", string: source)
+        let sourceHeader = KafkaHeader(key: "ce_source", string: source)
+        self.assignmentHeaders = Self.sharedHeaders(source: sourceHeader, type: Self.assignmentType, schema: Self.assignmentSchema)
+        self.consultationHeaders = Self.sharedHeaders(
+            source: sourceHeader, type: Self.consultationType, schema: Self.consultationSchema)
+        self.rejectionHeaders = Self.sharedHeaders(source: sourceHeader, type: Self.rejectionType, schema: Self.rejectionSchema)
+        self.slaHeaders = Self.slaTypes.mapValues { Self.sharedHeaders(source: sourceHeader, type: $0, schema: Self.slaSchema) }
         self.clock = clock
     }
 
@@ -236,8 +246,7 @@ final class RecordProcessor: @unchecked Sendable {
             outputs.append(
                 OutputRecord(
                     id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
-                    headers: self.cloudEvent(
-                        id: assignmentId, type: Self.assignmentType, schema: Self.assignmentSchema, stamp: stamp)))
+                    headers: self.cloudEvent(id: assignmentId, stamp: stamp), sharedHeaders: self.assignmentHeaders))
             // In place: `for … in` copied each consultation and event out (their strings retained and released).
             decision.consultations.withUnsafeBufferPointer { consultations in
                 for index in consultations.indices {
@@ -248,8 +257,8 @@ final class RecordProcessor: @unchecked Sendable {
                             value: AssignmentEncoder.consultation(
                                 consultations[index], decision: decision, request: request, decidedAt: now,
                                 decidedAtText: stamp.timeText),
-                            headers: self.cloudEvent(
-                                id: consultationId, type: Self.consultationType, schema: Self.consultationSchema, stamp: stamp)))
+                            headers: self.cloudEvent(id: consultationId, stamp: stamp),
+                            sharedHeaders: self.consultationHeaders))
                 }
             }
             events.withUnsafeBufferPointer { events in
@@ -379,8 +388,8 @@ final class RecordProcessor: @unchecked Sendable {
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
             headers: self.cloudEvent(
-                id: rejectionId, type: Self.rejectionType, schema: Self.rejectionSchema,
-                stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))))
+                id: rejectionId, stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))),
+            sharedHeaders: self.rejectionHeaders)
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
 
@@ -412,7 +421,7 @@ final class RecordProcessor: @unchecked Sendable {
         json.endObject()
         return OutputRecord(
             id: nil, topic: self.topics.state, partition: partition, key: key ?? Array(id.utf8), value: json.finish(),
-            headers: Self.stateHeaders)
+            headers: [], sharedHeaders: Self.stateHeaders)
     }
 
     /// `value` in lower-case hex without leading zeros, as `String(value, radix: 16)` writes it (at most 16 bytes).
@@ -796,9 +805,7 @@ final class RecordProcessor: @unchecked Sendable {
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
             id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.finish(),
-            headers: self.cloudEvent(
-                id: id, type: Self.slaTypes[event.kind] ?? KafkaHeader(key: "ce_type", string: "fi.referral.sla.\(event.kind.rawValue).v1"),
-                schema: Self.slaSchema, stamp: stamp))
+            headers: self.cloudEvent(id: id, stamp: stamp), sharedHeaders: self.slaHeaders[event.kind] ?? [])
     }
 
     /// An SLA event's output id: `<timerId>/<event>`, with `/<threshold>` for a warning.
@@ -825,17 +832,14 @@ final class RecordProcessor: @unchecked Sendable {
             traceparent: traceparent)
     }
 
-    /// The CloudEvents (Kafka binary mode) headers of a record; only `ce_id` is new bytes, the rest is shared.
-    func cloudEvent(id: [UInt8], type: KafkaHeader, schema: KafkaHeader, stamp: EventStamp) -> [KafkaHeader] {
+    /// The CloudEvents (Kafka binary mode) headers of one record, after its kind's ``OutputRecord/sharedHeaders``:
+    /// `ce_id` (new bytes), and the stamp's time, subject and trace (shared with the other records of the stamp).
+    func cloudEvent(id: [UInt8], stamp: EventStamp) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
-        headers.reserveCapacity(10)
-        headers.append(Self.specVersionHeader)
+        // With room for the output id `finish` adds.
+        headers.reserveCapacity(5)
         headers.append(KafkaHeader(key: "ce_id", value: id))
-        headers.append(self.sourceHeader)
-        headers.append(type)
         headers.append(stamp.time)
-        headers.append(schema)
-        headers.append(Self.contentTypeHeader)
         if let subject = stamp.subject {
             headers.append(subject)
         }
@@ -859,7 +863,16 @@ final class RecordProcessor: @unchecked Sendable {
     // Headers that are the same on many records are built once (their bytes are shared, not copied).
     private static let specVersionHeader = KafkaHeader(key: "ce_specversion", string: "1.0")
     private static let contentTypeHeader = KafkaHeader(key: "content-type", string: "application/json")
-    private let sourceHeader: KafkaHeader
+    /// Each kind of record's shared CloudEvents headers (``OutputRecord/sharedHeaders``), built once.
+    private let assignmentHeaders: [KafkaHeader]
+    private let consultationHeaders: [KafkaHeader]
+    private let rejectionHeaders: [KafkaHeader]
+    private let slaHeaders: [SLAEvent.Kind: [KafkaHeader]]
+
+    /// The headers every CloudEvent of one type carries.
+    private static func sharedHeaders(source: KafkaHeader, type: KafkaHeader, schema: KafkaHeader) -> [KafkaHeader] {
+        [Self.specVersionHeader, source, type, schema, Self.contentTypeHeader]
+    }
     static let assignmentType = KafkaHeader(key: "ce_type", string: "fi.referral.assignment.v1")
     static let consultationType = KafkaHeader(key: "ce_type", string: "fi.referral.consultation.v1")
     static let rejectionType = KafkaHeader(key: "ce_type", string: "fi.referral.rejection.v1")
@@ -889,14 +902,17 @@ final class RecordProcessor: @unchecked Sendable {
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func bytes(_ text: String) {
-            // Through the contiguous UTF-8 (a stack copy for small strings), not the view's iterator.
-            var text = text
-            text.withUTF8 { utf8 in
+            func add(_ utf8: UnsafeBufferPointer<UInt8>) {
                 for byte in utf8 {
                     hash ^= UInt64(byte)
                     hash &*= 0x100_0000_01b3
                 }
             }
+            // A native string's UTF-8 in place; a small (inline) string's from a stack copy. Copying every string
+            // to call `withUTF8` on it cost a retain and a release per field.
+            if text.utf8.withContiguousStorageIfAvailable(add) != nil { return }
+            var text = text
+            text.withUTF8(add)
         }
         func end() {
             hash ^= 0xff

@@ -415,7 +415,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             do {
                 try self.producer.produce(
                     topic: outputs[index].topic, partition: outputs[index].partition, key: outputs[index].key,
-                    value: outputs[index].value, headers: outputs[index].headers, token: token)
+                    value: outputs[index].value, headers: outputs[index].headers, sharedHeaders: outputs[index].sharedHeaders,
+                    token: token)
             } catch {
                 let output = outputs[index]
                 guard error.isRecordTooLarge, output.topic == self.settings.topics.deadletter else { throw error }
@@ -493,7 +494,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 for (output, token) in zip(batch, tokens) {
                     try self.producer.produce(
                         topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                        headers: output.headers, token: token)
+                        headers: output.headers, sharedHeaders: output.sharedHeaders, token: token)
                 }
             }
             let events = outputs.filter { $0.topic == sla }.count

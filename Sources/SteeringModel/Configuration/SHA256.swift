@@ -72,8 +72,44 @@ public struct SHA256: Sendable {
     }
 
     public mutating func finalize() -> [UInt8] {
+        self.pad()
+        var digest: [UInt8] = []
+        digest.reserveCapacity(32)
+        self.withDigest { digest.append(contentsOf: $0) }
+        return digest
+    }
+
+    /// Finishes the hash and calls `body` with the 32-byte digest, on the stack (a decision id needs only twelve
+    /// of its bytes, and no array of its own).
+    public mutating func finalize<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        self.pad()
+        return self.withDigest(body)
+    }
+
+    private func withDigest<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digest in
+            // Big-endian, word after word.
+            func put(_ word: UInt32, at index: Int) {
+                digest[index] = UInt8(word >> 24)
+                digest[index + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                digest[index + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                digest[index + 3] = UInt8(truncatingIfNeeded: word)
+            }
+            put(self.h0, at: 0)
+            put(self.h1, at: 4)
+            put(self.h2, at: 8)
+            put(self.h3, at: 12)
+            put(self.h4, at: 16)
+            put(self.h5, at: 20)
+            put(self.h6, at: 24)
+            put(self.h7, at: 28)
+            return body(UnsafeBufferPointer(digest))
+        }
+    }
+
+    /// Compresses the padding: 0x80, zeros up to 56 mod 64, the length in bits (big-endian); one or two blocks.
+    private mutating func pad() {
         let bitLength = self.length &* 8
-        // The padding: 0x80, zeros up to 56 mod 64, the length in bits (big-endian); one or two blocks.
         var pending = self.pending
         let count = self.pendingCount
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
@@ -91,15 +127,6 @@ public struct SHA256: Sendable {
             if total == 128 { self.compress(base + 64) }
         }
         self.pendingCount = 0
-        var digest: [UInt8] = []
-        digest.reserveCapacity(32)
-        for word in [self.h0, self.h1, self.h2, self.h3, self.h4, self.h5, self.h6, self.h7] {
-            digest.append(UInt8(word >> 24))
-            digest.append(UInt8(truncatingIfNeeded: word >> 16))
-            digest.append(UInt8(truncatingIfNeeded: word >> 8))
-            digest.append(UInt8(truncatingIfNeeded: word))
-        }
-        return digest
     }
 
     /// The lower-case hex digits, by value.

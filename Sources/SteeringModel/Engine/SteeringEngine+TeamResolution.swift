@@ -105,12 +105,15 @@ extension SteeringEngine {
         }
         // Validated above: candidates is not empty.
         let pick = Self.pick(candidates, language: language, loads: loads, keeping: keeping)!
-        let chosenBy = basis.text(unitType: unitType, region: region.id, age: age)
-        let explanation = Self.explanation(of: pick, language: language, loads: loads)
-        trace.append(
-            .init(
-                kind: .resolution, ruleId: "resolve.team", matched: true,
-                reason: "\(chosenBy); \(explanation) → \(pick.team.id)"))
+        // One string, written in place: made per decision, it was three (the basis, the pick, both joined).
+        var reason = ""
+        reason.reserveCapacity(192)
+        basis.write(unitType: unitType, region: region.id, age: age, to: &reason)
+        reason += "; "
+        Self.writeExplanation(of: pick, language: language, loads: loads, to: &reason)
+        reason += " → "
+        reason += pick.team.id
+        trace.append(.init(kind: .resolution, ruleId: "resolve.team", matched: true, reason: reason))
         let team = pick.team
         return ResolvedOwner(
             owner: Decision.Owner(
@@ -178,18 +181,39 @@ extension SteeringEngine {
         case school(String)
         case region
 
-        func text(unitType: UnitType, region: String, age: Int?) -> String {
+        /// Appends what the team was chosen by to `text`.
+        func write(unitType: UnitType, region: String, age: Int?, to text: inout String) {
             switch self {
             case .area(.postalCode(let postalCode), let municipality, let area):
-                "municipality \(municipality), postal code \(postalCode) → area \(area)"
+                text += "municipality "
+                text += municipality
+                text += ", postal code "
+                text += postalCode
+                text += " → area "
+                text += area
             case .area(.defaultArea(let postalCode), let municipality, let area):
-                "municipality \(municipality) (\(Self.missedRange(postalCode))) → default area \(area)"
+                text += "municipality "
+                text += municipality
+                text += " ("
+                text += Self.missedRange(postalCode)
+                text += ") → default area "
+                text += area
             case .area(.unsplit, let municipality, let area):
-                "municipality \(municipality) → area \(area)"
+                text += "municipality "
+                text += municipality
+                text += " → area "
+                text += area
             case .school(let schoolId):
-                "school \(schoolId) → its student-welfare team"
+                text += "school "
+                text += schoolId
+                text += " → its student-welfare team"
             case .region:
-                "region \(region), unit type \(unitType.rawValue), \(SteeringEngine.ageText(age))"
+                text += "region "
+                text += region
+                text += ", unit type "
+                text += unitType.rawValue
+                text += ", "
+                text += SteeringEngine.ageText(age)
             }
         }
 
@@ -240,16 +264,28 @@ extension SteeringEngine {
     }
 
     /// Why the pick was made, for the trace: the language, then (among several) the load.
-    static func explanation(of pick: Pick, language: String, loads: [String: Int]) -> String {
-        var explanation =
-            pick.languageMatched
-            ? "\(pick.poolCount) of \(pick.candidateCount) candidate(s) work in '\(language)'"
-            : "no candidate works in '\(language)'; served in \(pick.team.languages.joined(separator: "/"))"
-        if pick.kept {
-            explanation += "; the team the referral's state names (decided again on a replay)"
-        } else if pick.poolCount > 1 {
-            explanation += "; least open load \(loads[pick.team.id] ?? 0)/\(pick.team.capacity)"
+    /// Appends how the team was picked among the candidates to `text`.
+    static func writeExplanation(of pick: Pick, language: String, loads: [String: Int], to text: inout String) {
+        if pick.languageMatched {
+            text += String(pick.poolCount)
+            text += " of "
+            text += String(pick.candidateCount)
+            text += " candidate(s) work in '"
+            text += language
+            text += "'"
+        } else {
+            text += "no candidate works in '"
+            text += language
+            text += "'; served in "
+            text += pick.team.languages.joined(separator: "/")
         }
-        return explanation
+        if pick.kept {
+            text += "; the team the referral's state names (decided again on a replay)"
+        } else if pick.poolCount > 1 {
+            text += "; least open load "
+            text += String(loads[pick.team.id] ?? 0)
+            text += "/"
+            text += String(pick.team.capacity)
+        }
     }
 }
