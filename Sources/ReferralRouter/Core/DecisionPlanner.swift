@@ -91,11 +91,21 @@ final class DecisionPlanner: Sendable {
         request: ReferralRequest,
         computed: [ReferralTimers.MilestoneDeadline] = []
     ) -> [PlannedMilestone] {
-        guard let policyId = decision.slaPolicy,
-            let policy = self.milestones(policyId: policyId, urgency: request.need.urgency.rawValue)
-        else {
-            return []
-        }
+        guard let policyId = decision.slaPolicy else { return [] }
+        return self.plan(
+            decision, request: request, policy: self.milestones(policyId: policyId, urgency: request.need.urgency.rawValue),
+            computed: computed)
+    }
+
+    /// ``plan(_:request:computed:)`` with the decision's policy milestones already looked up (`nil` without a
+    /// policy, or for a policy the configuration does not have).
+    func plan(
+        _ decision: Decision,
+        request: ReferralRequest,
+        policy: PolicyMilestones?,
+        computed: [ReferralTimers.MilestoneDeadline]
+    ) -> [PlannedMilestone] {
+        guard let policy else { return [] }
         // Built only when a milestone was not computed already (usually all of them were, by the timers).
         var calculator: DeadlineCalculator?
         return policy.milestones.indices.map { index in

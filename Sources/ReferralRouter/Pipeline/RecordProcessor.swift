@@ -202,9 +202,11 @@ final class RecordProcessor: @unchecked Sendable {
             schoolId: request.client.schoolId, inputOffset: record.offset)
         // The timers compute the policy's due times; the assignment shows the same ones (computed once).
         var started: (events: [SLAEvent], deadlines: [ReferralTimers.MilestoneDeadline]) = ([], [])
-        if let policyId = decision.slaPolicy,
-            let policy = self.planner.milestones(policyId: policyId, urgency: request.need.urgency.rawValue)
-        {
+        // Looked up once: the assignment's plan (on the output worker) lists the same milestones.
+        let policy = decision.slaPolicy.flatMap {
+            self.planner.milestones(policyId: $0, urgency: request.need.urgency.rawValue)
+        }
+        if let policy {
             var timers = ReferralTimers(referralId: request.id)
             let calculator = self.planner.calculator(for: request)
             if case .started(let events, let deadlines)? = try? timers.start(
@@ -234,7 +236,7 @@ final class RecordProcessor: @unchecked Sendable {
         let (events, deadlines) = started
         let (partition, state) = (record.partition, entry)
         let encode: @Sendable () -> [OutputRecord] = {
-            let milestones = planner.plan(decision, request: request, computed: deadlines)
+            let milestones = planner.plan(decision, request: request, policy: policy, computed: deadlines)
             var outputs: [OutputRecord] = []
             outputs.reserveCapacity(3 + decision.consultations.count + events.count)
             // What every output of this decision shares is built once: the time, the subject, the trace.
