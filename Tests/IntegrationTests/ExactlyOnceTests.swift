@@ -68,24 +68,16 @@ struct ExactlyOnceTests {
     @Test func aWarningRecoveredByARestoreIsPublishedAgainAfterAnAbort() async throws {
         let harness = try Self.harness(partitions: 2)
         let clock = TestClock(TimerIntegrationTests.start.addingTimeInterval(1))
-        var running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
-        #expect(await Harness.waitUntil { running.application.isReady })
-        try harness.produce([TimerIntegrationTests.request("lost-eos")])
-        #expect(try await Harness.waitUntil { try TimerIntegrationTests.events(harness)["lost-eos"] == ["acknowledged:started"] })
-        #expect(await running.stop() == nil)
+        try await TimerIntegrationTests.decideAndStop(harness, clock: clock, id: "lost-eos")
 
         // The state record "landed" saying the warning fired; its event never did.
-        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-eos" })
-        let text = String(decoding: state.value, as: UTF8.self)
-        #expect(text.contains("\"warningsFired\":0"))
-        let forged = text.replacingOccurrences(of: "\"warningsFired\":0", with: "\"warningsFired\":1")
-        try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+        try TimerIntegrationTests.forgeFirstWarningFired(harness, id: "lost-eos")
         clock.set(TimerIntegrationTests.start.addingTimeInterval(35 * 60))
 
         // TOPIC_AUTHORIZATION_FAILED on the next AddPartitionsToTxn: the restarted instance's first transaction,
         // which holds the restore's warning, becomes abortable.
         try #require(harness.cluster).pushRequestErrors(apiKey: 24, errors: [29])
-        running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
+        let running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
         #expect(await Harness.waitUntil(seconds: 60) {
             String(decoding: running.application.statusJSON(), as: UTF8.self).contains("transaction aborted")
         }, "the first transaction aborted")

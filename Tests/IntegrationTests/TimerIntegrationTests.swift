@@ -138,6 +138,25 @@ struct TimerIntegrationTests {
         #expect(events["down-b"] == ["acknowledged:started", "acknowledged:warning:0.5", "acknowledged:warning:0.75", "acknowledged:breached"])
     }
 
+    /// Runs the router until the request `id` is decided and its `started` event published, then stops it cleanly.
+    static func decideAndStop(_ harness: Harness, clock: TestClock, id: String) async throws {
+        let running = Harness.Running(application: try Self.application(harness, clock: clock))
+        #expect(await Harness.waitUntil { running.application.isReady })
+        try harness.produce([Self.request(id)])
+        #expect(try await Harness.waitUntil { try Self.events(harness)[id] == ["acknowledged:started"] })
+        #expect(await running.stop() == nil)
+    }
+
+    /// Writes `id`'s last state record again as if its first warning had fired: the state "landed" without the event.
+    static func forgeFirstWarningFired(_ harness: Harness, id: String) throws {
+        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == id })
+        let text = String(decoding: state.value, as: UTF8.self)
+        #expect(text.contains("\"warningsFired\":0"))
+        let forged = text.replacingOccurrences(of: "\"warningsFired\":0", with: "\"warningsFired\":1")
+        try harness.produce(
+            topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+    }
+
     /// The process died after a warning's state record landed and before its event did (they go to different
     /// partitions): restarted, the router finds the warning marked fired in its state's tail but not on the SLA
     /// topic's, and publishes it again, once.
@@ -146,11 +165,7 @@ struct TimerIntegrationTests {
         let clock = TestClock(Self.start.addingTimeInterval(1))
         // The request arrives while the router runs; the checkpoint the clean stop writes is past its state record,
         // so the forged record below is the state's only tail.
-        var running = Harness.Running(application: try Self.application(harness, clock: clock))
-        #expect(await Harness.waitUntil { running.application.isReady })
-        try harness.produce([Self.request("lost-a")])
-        #expect(try await Harness.waitUntil { try Self.events(harness)["lost-a"] == ["acknowledged:started"] })
-        #expect(await running.stop() == nil)
+        try await Self.decideAndStop(harness, clock: clock, id: "lost-a")
 
         // The state record the tick at 31 minutes writes, after the checkpoint the clean stop wrote; no warning.
         let checkpoint = try #require(try harness.readAll(harness.settings.topics.state).last {
@@ -158,15 +173,11 @@ struct TimerIntegrationTests {
                 && String(decoding: $0.value, as: UTF8.self).contains("\"inputOffset\":1")
         })
         #expect(!String(decoding: checkpoint.value, as: UTF8.self).contains("\"\(harness.settings.topics.state)\":0"))
-        let state = try #require(try harness.readAll(harness.settings.topics.state).last { $0.keyString == "lost-a" })
-        let text = String(decoding: state.value, as: UTF8.self)
-        #expect(text.contains("\"warningsFired\":0"))
-        let forged = text.replacingOccurrences(of: "\"warningsFired\":0", with: "\"warningsFired\":1")
-        try harness.produce(topic: harness.settings.topics.state, partition: state.partition, key: state.key, value: Array(forged.utf8))
+        try Self.forgeFirstWarningFired(harness, id: "lost-a")
         // Back at 35 minutes: five minutes after the warning was due.
         clock.set(Self.start.addingTimeInterval(35 * 60))
 
-        running = Harness.Running(application: try Self.application(harness, clock: clock))
+        let running = Harness.Running(application: try Self.application(harness, clock: clock))
         #expect(try await Harness.waitUntil { try Self.events(harness)["lost-a"]?.count == 2 })
         try await Task.sleep(for: .seconds(1))
         #expect(await running.stop() == nil)
