@@ -28,8 +28,9 @@ final class DecisionPlanner: Sendable {
         var defaultThresholds: WarningThresholds
         var milestones: [SLAMilestone]
         /// By milestone: for one that starts from a later status, the assignment's note saying so (written once
-        /// here, not for every decision).
-        var laterStartNotes: [String?] = []
+        /// here, not for every decision). One entry per milestone, always: ``DecisionPlanner/plan(_:request:policy:computed:)``
+        /// reads it by the milestone's index.
+        var laterStartNotes: [String?]
     }
 
     private struct PolicyKey: Hashable, Sendable {

@@ -383,7 +383,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// the tracker's lock is shared with the producer's poll thread, and taken per record it was contended.
     private func publish(_ jobs: [DecidedRecord]) throws {
         // Through the buffer: `jobs[index].offset` and the like copied the whole job (a result and a partition:
-        // and a partition: a dozen references retained and released) for each member read.
+        // a dozen references retained and released) for each member read.
         try jobs.withUnsafeBufferPointer { jobs in
             let outputs = jobs.map { $0.result.materialize() }
             let tokens = self.tracker.register(

@@ -263,8 +263,7 @@ extension SteeringEngine {
             team: best, languageMatched: languageMatched, poolCount: pool.count, candidateCount: candidates.count)
     }
 
-    /// Why the pick was made, for the trace: the language, then (among several) the load.
-    /// Appends how the team was picked among the candidates to `text`.
+    /// Appends why the pick was made, for the trace, to `text`: the language, then (among several) the load.
     static func writeExplanation(of pick: Pick, language: String, loads: [String: Int], to text: inout String) {
         if pick.languageMatched {
             text += String(pick.poolCount)

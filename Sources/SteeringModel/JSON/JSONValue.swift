@@ -62,7 +62,7 @@ public struct JSONObject: Sendable, Equatable {
         self.members = members.map { Member(key: $0.key, value: $0.value) }
     }
 
-    init(members: [Member]) {
+    public init(members: [Member]) {
         self.members = members
     }
 
