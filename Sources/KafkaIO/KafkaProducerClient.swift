@@ -202,6 +202,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
         }
     }
 
+    /// SteeringModel's `String.withUTF8InPlace`, again: KafkaIO depends on no other module of the package.
     @inline(__always)
     private static func withUTF8(of string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         if string.utf8.withContiguousStorageIfAvailable(body) != nil { return }

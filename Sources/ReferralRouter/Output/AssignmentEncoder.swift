@@ -100,7 +100,7 @@ public enum AssignmentEncoder {
             }
         }
         json.endArray()
-        Self.writeConcerns(request.need.concerns, into: &json)
+        json.field("concerns", strings: request.need.concerns.lazy.map(\.rawValue))
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.key("language")
@@ -176,23 +176,13 @@ public enum AssignmentEncoder {
         json.field("clientRef", request.client.ref)
         json.field("ageYears", request.client.ageYears)
         json.field("language", request.client.language)
-        Self.writeConcerns(request.need.concerns, into: &json)
+        json.field("concerns", strings: request.need.concerns.lazy.map(\.rawValue))
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.field("question", request.consultation?.question)
         json.field("steeringModelVersion", decision.steeringModelVersion)
         json.endObject()
         return json.finish()
-    }
-
-    /// `"concerns":[…]`, as `field(_:strings:)` writes it, without an array of their names.
-    private static func writeConcerns(_ concerns: [Concern], into json: inout JSONWriter) {
-        json.key("concerns")
-        json.beginArray()
-        for concern in concerns {
-            json.value(concern.rawValue)
-        }
-        json.endArray()
     }
 
     private static func writeOwner(_ owner: Decision.Owner, into json: inout JSONWriter) {

@@ -904,17 +904,12 @@ final class RecordProcessor: @unchecked Sendable {
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func bytes(_ text: String) {
-            func add(_ utf8: UnsafeBufferPointer<UInt8>) {
+            text.withUTF8InPlace { utf8 in
                 for byte in utf8 {
                     hash ^= UInt64(byte)
                     hash &*= 0x100_0000_01b3
                 }
             }
-            // A native string's UTF-8 in place; a small (inline) string's from a stack copy. Copying every string
-            // to call `withUTF8` on it cost a retain and a release per field.
-            if text.utf8.withContiguousStorageIfAvailable(add) != nil { return }
-            var text = text
-            text.withUTF8(add)
         }
         func end() {
             hash ^= 0xff

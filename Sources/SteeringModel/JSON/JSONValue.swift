@@ -80,9 +80,4 @@ public struct JSONObject: Sendable, Equatable {
     mutating func append(key: String, value: JSONValue) {
         self.members.append(Member(key: key, value: value))
     }
-
-    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.members.count == rhs.members.count
-            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-    }
 }

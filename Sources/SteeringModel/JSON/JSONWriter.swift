@@ -296,7 +296,8 @@ public struct JSONWriter: Sendable, TextOutputStream {
         self.value(value)
     }
 
-    public mutating func field(_ key: StaticString, strings: [String]) {
+    /// `"key":[…]` with the strings in order (a lazy map of names writes them without an array of its own).
+    public mutating func field(_ key: StaticString, strings: some Sequence<String>) {
         self.key(key)
         self.beginArray()
         for string in strings {
@@ -307,22 +308,10 @@ public struct JSONWriter: Sendable, TextOutputStream {
 
     // MARK: Strings
 
-    /// Calls `body` with the UTF-8 of `string`.
-    ///
-    /// A native string lends its UTF-8 in place (a copy to call `withUTF8` on would cost a retain and a release); a
-    /// small (inline) string has no storage to lend and is read from a stack copy, which costs nothing
-    /// (`withContiguousStorageIfAvailable` alone made every short key and value cost an allocation).
-    @inline(__always)
-    private static func withUTF8(of string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        if string.utf8.withContiguousStorageIfAvailable(body) != nil { return }
-        var string = string
-        string.withUTF8(body)
-    }
-
     /// Writes `string` as a JSON string value (with its separator).
     private mutating func string(_ string: String) {
         let comma = self.needsComma()
-        Self.withUTF8(of: string) { self.escaped($0, comma: comma, opening: true, closing: true) }
+        string.withUTF8InPlace { self.escaped($0, comma: comma, opening: true, closing: true) }
     }
 
     /// Begins a string value whose text comes in pieces, each escaped as it comes: through ``write(_:)`` (so that a
@@ -335,7 +324,7 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// Writes a piece of the string value begun with ``beginString()``, escaped (only between ``beginString()`` and
     /// ``endString()``: it writes no quotes of its own).
     public mutating func write(_ string: String) {
-        Self.withUTF8(of: string) { self.escaped($0, comma: false, opening: false, closing: false) }
+        string.withUTF8InPlace { self.escaped($0, comma: false, opening: false, closing: false) }
     }
 
     public mutating func endString() {
