@@ -4,12 +4,24 @@ import struct Foundation.Date
 public enum RFC3339 {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. An offset is required.
     public static func parse(_ text: String) -> Date? {
-        var utf8 = Array(text.utf8)
-        guard utf8.count >= 20, utf8.count <= 40 else { return nil }
-        // Lower-case 't' and 'z' are allowed by RFC 3339.
-        for index in utf8.indices where utf8[index] == UInt8(ascii: "t") || utf8[index] == UInt8(ascii: "z") {
-            utf8[index] &-= 32
+        var date: Date?
+        text.withUTF8InPlace { date = Self.parse(utf8: $0) }
+        return date
+    }
+
+    /// ``parse(_:)`` over UTF-8 bytes (the request decoder reads the timestamp where it lies in the record).
+    public static func parse(utf8 text: UnsafeBufferPointer<UInt8>) -> Date? {
+        guard text.count >= 20, text.count <= 40 else { return nil }
+        // Lower-case 't' and 'z' are allowed by RFC 3339: read as upper case (no other position accepts either).
+        struct Upper {
+            let text: UnsafeBufferPointer<UInt8>
+            var count: Int { self.text.count }
+            subscript(index: Int) -> UInt8 {
+                let byte = self.text[index]
+                return byte == UInt8(ascii: "t") || byte == UInt8(ascii: "z") ? byte &- 32 : byte
+            }
         }
+        let utf8 = Upper(text: text)
         func digits(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= utf8.count else { return nil }
             var value = 0

@@ -16,7 +16,25 @@ public struct RequestValidator: Sendable {
     }
 
     /// Validates a request (referral or consultation).
+    ///
+    /// A request of the usual shape is read in one pass (``RequestDecoder``); any other record, valid or not, goes
+    /// through the parser and the field checks (``validateRequestInFull(_:)``), which give the same request or name
+    /// every problem.
     public func validateRequest<Bytes: Collection>(_ bytes: Bytes) -> Result<ReferralRequest, ValidationFailure>
+    where Bytes.Element == UInt8 {
+        if bytes.count <= self.maximumRecordBytes,
+            let request = bytes.withContiguousStorageIfAvailable({
+                RequestDecoder.decode($0, maximumTextLength: self.maximumTextLength)
+            }) ?? nil
+        {
+            return .success(request)
+        }
+        return self.validateRequestInFull(bytes)
+    }
+
+    /// Validates a request through the parser and the field checks alone: what ``validateRequest(_:)`` does for a
+    /// record its one-pass reading does not take (public so that tests can hold the two to each other).
+    public func validateRequestInFull<Bytes: Collection>(_ bytes: Bytes) -> Result<ReferralRequest, ValidationFailure>
     where Bytes.Element == UInt8 {
         switch self.parseObject(bytes) {
         case .failure(let failure):
@@ -386,7 +404,13 @@ struct FieldReader {
 /// The id syntax of the contract.
 public enum Identifier {
     public static func isValid(_ string: String) -> Bool {
-        let utf8 = string.utf8
+        var valid = false
+        string.withUTF8InPlace { valid = Self.isValid(utf8: $0) }
+        return valid
+    }
+
+    /// ``isValid(_:)`` over UTF-8 bytes.
+    public static func isValid(utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !utf8.isEmpty, utf8.count <= 64 else { return false }
         return utf8.allSatisfy { byte in
             switch byte {

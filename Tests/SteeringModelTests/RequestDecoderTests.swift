@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import SteeringModel
+
+/// The one-pass request decoder (``RequestDecoder``) against the full path (the parser and the field checks): it
+/// may decline any record, but a record it accepts the full path must accept as the same request.
+@Suite struct RequestDecoderTests {
+    static let seeds: [String] = [
+        #"{"type":"referral","id":"r-1","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"intake","unit":"neuvola-3","professionalRole":"public_health_nurse"},"client":{"ref":"pseud-1","ageYears":4,"municipality":"398","postalCode":"15210","language":"sv","schoolId":"s-1"},"need":{"concerns":["parenting","separation"],"urgency":"new_concern","severity":"mild"},"notes":"Perhe toivoo tukea. Åäö 😀"}"#,
+        #"{"type":"referral","id":"r-2","submittedAt":"2026-11-16t07:30:00.125z","source":{"system":"intake"},"client":{"ref":"pseud-2","ageYears":0},"need":{"concerns":["child_protection"],"urgency":"emergency","severity":"severe"}}"#,
+        " {\n  \"need\" : { \"severity\" : \"moderate\" , \"urgency\" : \"urgent\" , \"concerns\" : [ \"bullying\" , \"school_absence\" ] } ,\r\n\t\"client\" : { \"ageYears\" : 25 , \"ref\" : \"x\" } , \"source\" : { \"system\" : \"s\" } , \"submittedAt\" : \"2026-02-28T23:59:60-12:00\" , \"id\" : \"a.b_c:d-e\" , \"type\" : \"referral\" } \n",
+        #"{"type":"consultation","id":"q-1","submittedAt":"2026-11-16T09:30:00Z","source":{"system":"intake"},"need":{"concerns":["neuropsychiatric"],"urgency":"urgent","severity":"moderate"},"consultation":{"caseOwnerTeam":"ph-fc-heinola","requestedUnitType":"ot_centre","question":"Miten? Ääkköset"}}"#,
+        #"{"type":"consultation","id":"q-2","submittedAt":"2026-11-16T09:30:00Z","source":{"system":"intake"},"client":{"ageYears":12,"language":"en"},"need":{"concerns":["mental_health"],"urgency":"prevention","severity":"mild"},"consultation":{}}"#,
+        #"{"type":"consultation","id":"q-3","submittedAt":"2026-11-16T09:30:00Z","source":{"system":"intake"},"client":{},"need":{"concerns":["disability","learning_difficulties","parenting"],"urgency":"ongoing_support","severity":"severe"},"consultation":{"question":"?"}}"#,
+    ]
+
+    /// Values that sit at the edges of what the decoder and the checks take.
+    static let values: [String] = [
+        "null", "true", "0", "00", "07", "25", "26", "-1", "-0", "1.0", "1e1", "4 ", "\"\"", "\"a\"", "\"a\\nb\"", "\"\\u00e4\"",
+        "\"398\"", "\"39\"", "\"15210\"", "\"fi\"", "\"FI\"", "\"referral\"", "\"consultation\"", "\"urgent\"", "\"mild\"",
+        "\"ot_centre\"", "\"parenting\"", "[\"parenting\",\"parenting\"]", "[]", "[\"parenting\"]", "{}", "[{}]",
+        "\"131052-308T\"", "\"2026-11-16T09:30:00\"", "\"2026-02-30T00:00:00Z\"", "\"\u{212A}\"", "\"x\u{01}\"",
+        "\"" + String(repeating: "y", count: 129) + "\"", "\"" + String(repeating: "z", count: 65) + "\"",
+    ]
+
+    @Test func theUsualShapesAreDecodedInOnePassAsTheFullPathReadsThem() throws {
+        let validator = RequestValidator()
+        for seed in Self.seeds {
+            let bytes = Array(seed.utf8)
+            let full = try validator.validateRequestInFull(bytes).get()
+            let decoded = bytes.withUnsafeBufferPointer { RequestDecoder.decode($0, maximumTextLength: 4000) }
+            #expect(decoded == full, "\(seed)")
+            // Byte for byte, not only equal as strings.
+            #expect(decoded.map { Array($0.notes?.utf8 ?? "".utf8) } == Array(full.notes?.utf8 ?? "".utf8))
+        }
+    }
+
+    @Test func aRecordTheDecoderTakesIsTheSameRequestToTheFullPath() {
+        let iterations = ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000
+        var rng = SplitMix(seed: 0xDEC0DE)
+        let validator = RequestValidator(maximumRecordBytes: 8192, maximumTextLength: 40)
+        var decoded = 0
+        var declinedValid = 0
+        for _ in 0..<iterations {
+            var bytes = Array(Self.seeds[Int(rng.next() % UInt64(Self.seeds.count))].utf8)
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                Self.mutate(&bytes, &rng)
+            }
+            let full = validator.validateRequestInFull(bytes)
+            guard let request = bytes.withUnsafeBufferPointer({ RequestDecoder.decode($0, maximumTextLength: 40) }) else {
+                if case .success = full { declinedValid += 1 }
+                continue
+            }
+            decoded += 1
+            #expect(full == .success(request), "\(String(decoding: bytes, as: UTF8.self))")
+            // What the router calls gives the same answer.
+            #expect(validator.validateRequest(bytes) == full)
+        }
+        print("decoder: \(iterations) mutated records, \(decoded) decoded in one pass, \(declinedValid) valid ones left to the full path")
+        // The mutations leave many records valid: the decoder must have taken a good share of them, or this test
+        // compared nothing.
+        #expect(decoded > iterations / 50)
+    }
+
+    /// One mutation: a member's value replaced by an edge value, a byte flipped, a range deleted, or a piece
+    /// repeated.
+    static func mutate(_ bytes: inout [UInt8], _ rng: inout SplitMix) {
+        guard !bytes.isEmpty else { return }
+        let position = Int(rng.next() % UInt64(bytes.count))
+        switch rng.next() % 5 {
+        case 0, 1:
+            // The value after a colon at or after `position`, up to the next ',' '}' or ']' (or the whole array).
+            guard let colon = bytes[position...].firstIndex(of: UInt8(ascii: ":")) else { return }
+            var end = colon + 1
+            var depth = 0
+            var inString = false
+            while end < bytes.count {
+                let byte = bytes[end]
+                if inString {
+                    if byte == UInt8(ascii: "\\") { end += 1 } else if byte == UInt8(ascii: "\"") { inString = false }
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = true
+                } else if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+                    depth += 1
+                } else if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                    if depth == 0 { break }
+                    depth -= 1
+                } else if byte == UInt8(ascii: ","), depth == 0 {
+                    break
+                }
+                end += 1
+            }
+            let value = Self.values[Int(rng.next() % UInt64(Self.values.count))]
+            bytes.replaceSubrange((colon + 1)..<min(end, bytes.count), with: Array(value.utf8))
+        case 2:
+            bytes[position] ^= UInt8(truncatingIfNeeded: 1 << (rng.next() % 8))
+        case 3:
+            bytes.removeSubrange(position..<min(bytes.count, position + Int(rng.next() % 12) + 1))
+        default:
+            bytes.insert(contentsOf: bytes[position..<min(bytes.count, position + 24)], at: position)
+        }
+    }
+}
