@@ -15,11 +15,18 @@ import Testing
         #"{"type":"consultation","id":"q-3","submittedAt":"2026-11-16T09:30:00Z","source":{"system":"intake"},"client":{},"need":{"concerns":["disability","learning_difficulties","parenting"],"urgency":"ongoing_support","severity":"severe"},"consultation":{"question":"?"}}"#,
     ]
 
+    static let statusSeeds: [String] = [
+        #"{"referralId":"r-1","status":"reassigned","at":"2026-11-17T10:00:00+02:00","team":"ph-fc-hartola","newTeam":"x"}"#,
+        #"{"referralId":"r-1","status":"reassigned","at":"2026-11-17T10:00:00+02:00","team":"ph-fc-hartola"}"#,
+        #" { "at" : "2026-11-17T10:00:00Z" , "status" : "first_contact" } "#.replacingOccurrences(of: "{ ", with: "{ \"referralId\":\"r-2\", "),
+        #"{"referralId":"r-3","status":"closed","at":"2026-11-17T10:00:00.5+02:00","team":"Tiimi Ä"}"#,
+    ]
+
     /// Values that sit at the edges of what the decoder and the checks take.
     static let values: [String] = [
         "null", "true", "0", "00", "07", "25", "26", "-1", "-0", "1.0", "1e1", "4 ", "\"\"", "\"a\"", "\"a\\nb\"", "\"\\u00e4\"",
         "\"398\"", "\"39\"", "\"15210\"", "\"fi\"", "\"FI\"", "\"referral\"", "\"consultation\"", "\"urgent\"", "\"mild\"",
-        "\"ot_centre\"", "\"parenting\"", "[\"parenting\",\"parenting\"]", "[]", "[\"parenting\"]", "{}", "[{}]",
+        "\"ot_centre\"", "\"parenting\"", "\"reassigned\"", "\"closed\"", "\"withdrawn\"", "[\"parenting\",\"parenting\"]", "[]", "[\"parenting\"]", "{}", "[{}]",
         "\"131052-308T\"", "\"2026-11-16T09:30:00\"", "\"2026-02-30T00:00:00Z\"", "\"\u{212A}\"", "\"x\u{01}\"",
         "\"" + String(repeating: "y", count: 129) + "\"", "\"" + String(repeating: "z", count: 65) + "\"",
     ]
@@ -34,6 +41,35 @@ import Testing
             // Byte for byte, not only equal as strings.
             #expect(decoded.map { Array($0.notes?.utf8 ?? "".utf8) } == Array(full.notes?.utf8 ?? "".utf8))
         }
+    }
+
+    @Test func theUsualStatusUpdatesAreDecodedInOnePassAsTheFullPathReadsThem() throws {
+        let validator = RequestValidator()
+        for seed in Self.statusSeeds {
+            let bytes = Array(seed.utf8)
+            let full = try validator.validateStatusInFull(bytes).get()
+            #expect(bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus) == full, "\(seed)")
+        }
+    }
+
+    @Test func aStatusUpdateTheDecoderTakesIsTheSameToTheFullPath() {
+        let iterations = (ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000) / 2
+        var rng = SplitMix(seed: 0x57A7_05)
+        let validator = RequestValidator(maximumRecordBytes: 8192)
+        var decoded = 0
+        for _ in 0..<iterations {
+            var bytes = Array(Self.statusSeeds[Int(rng.next() % UInt64(Self.statusSeeds.count))].utf8)
+            for _ in 0..<(1 + Int(rng.next() % 2)) {
+                Self.mutate(&bytes, &rng)
+            }
+            let full = validator.validateStatusInFull(bytes)
+            guard let update = bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus) else { continue }
+            decoded += 1
+            #expect(full == .success(update), "\(String(decoding: bytes, as: UTF8.self))")
+            #expect(validator.validateStatus(bytes) == full)
+        }
+        print("status decoder: \(iterations) mutated records, \(decoded) decoded in one pass")
+        #expect(decoded > iterations / 50)
     }
 
     @Test func aRecordTheDecoderTakesIsTheSameRequestToTheFullPath() {

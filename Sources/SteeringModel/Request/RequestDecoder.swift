@@ -1,7 +1,7 @@
 import struct Foundation.Date
 
-/// The hot path's reading of a request: one pass over the record's bytes straight into a ``ReferralRequest``, for
-/// the shape a valid request has.
+/// The hot path's reading of a request: one pass over the record's bytes straight into a ``ReferralRequest`` (or a
+/// ``StatusUpdate``), for the shape a valid one has.
 ///
 /// The full path parses the record into a tree of JSON values (``JSONParser``) and then checks each field
 /// (``RequestValidator``): every member name, every string and every object on the way is a value of its own.
@@ -29,7 +29,46 @@ enum RequestDecoder {
         return fields.request(maximumTextLength: maximumTextLength)
     }
 
+    /// The status update in `bytes`, or `nil` when only the full path can tell (as for requests).
+    static func decodeStatus(_ bytes: UnsafeBufferPointer<UInt8>) -> StatusUpdate? {
+        var reader = Reader(bytes: bytes)
+        var referralId: String?
+        var status: CaseStatus?
+        var at: Date?
+        var team: String?
+        var newTeam: String?
+        let read = reader.object(Self.statusNames) { reader, name in
+            switch name {
+            case 0:
+                guard let range = reader.string(), Identifier.isValid(utf8: reader.slice(range)) else { return false }
+                referralId = reader.text(range)
+            case 1:
+                status = reader.enumeration(Self.caseStatuses)
+            case 2:
+                guard let range = reader.string() else { return false }
+                at = RFC3339.parse(utf8: reader.slice(range))
+            case 3:
+                team = reader.shortText()
+                return team != nil
+            default:
+                newTeam = reader.shortText()
+                return newTeam != nil
+            }
+            return true
+        }
+        guard read, let referralId, let status, let at else { return nil }
+        reader.skipWhitespace()
+        guard reader.index == bytes.count else { return nil }
+        // The contract names the new owner of a reassignment in `team`; `newTeam` is accepted too.
+        if status == .reassigned, newTeam == nil {
+            guard let team else { return nil }
+            newTeam = team
+        }
+        return StatusUpdate(referralId: referralId, status: status, at: at, team: team, newTeam: newTeam)
+    }
+
     // Member names, by position (a member's position is its bit in an object's set of names seen).
+    static let statusNames: [StaticString] = ["referralId", "status", "at", "team", "newTeam"]
     static let topNames: [StaticString] = ["type", "id", "submittedAt", "source", "client", "need", "consultation", "notes"]
     static let sourceNames: [StaticString] = ["system", "unit", "professionalRole"]
     static let clientNames: [StaticString] = ["ref", "ageYears", "municipality", "postalCode", "language", "schoolId"]
@@ -214,6 +253,7 @@ enum RequestDecoder {
     static let severities = table(Severity.self)
     static let unitTypes = table(UnitType.self)
     static let concernCodes = table(Concern.self)
+    static let caseStatuses = table(CaseStatus.self)
 
     /// A cursor over the record's bytes.
     struct Reader {

@@ -44,8 +44,19 @@ public struct RequestValidator: Sendable {
         }
     }
 
-    /// Validates a status update.
+    /// Validates a status update (in one pass when it has the usual shape, as ``validateRequest(_:)``).
     public func validateStatus<Bytes: Collection>(_ bytes: Bytes) -> Result<StatusUpdate, ValidationFailure>
+    where Bytes.Element == UInt8 {
+        if bytes.count <= self.maximumRecordBytes,
+            let update = bytes.withContiguousStorageIfAvailable(RequestDecoder.decodeStatus) ?? nil
+        {
+            return .success(update)
+        }
+        return self.validateStatusInFull(bytes)
+    }
+
+    /// Validates a status update through the parser and the field checks alone.
+    public func validateStatusInFull<Bytes: Collection>(_ bytes: Bytes) -> Result<StatusUpdate, ValidationFailure>
     where Bytes.Element == UInt8 {
         switch self.parseObject(bytes) {
         case .failure(let failure):
