@@ -29,6 +29,9 @@ import Testing
         "\"ot_centre\"", "\"parenting\"", "\"reassigned\"", "\"closed\"", "\"withdrawn\"", "[\"parenting\",\"parenting\"]", "[]", "[\"parenting\"]", "{}", "[{}]",
         "\"131052-308T\"", "\"2026-11-16T09:30:00\"", "\"2026-02-30T00:00:00Z\"", "\"\u{212A}\"", "\"x\u{01}\"",
         "\"" + String(repeating: "y", count: 129) + "\"", "\"" + String(repeating: "z", count: 65) + "\"",
+        // Free texts against the limit of 40 characters: more bytes than that but fewer characters, combining marks.
+        "\"" + String(repeating: "ä", count: 30) + "\"", "\"" + String(repeating: "e\u{301}", count: 30) + "\"",
+        "\"" + String(repeating: "😀", count: 41) + "\"", "\"A\u{30A}\"", "\"\u{C5}\"",
     ]
 
     @Test func theUsualShapesAreDecodedInOnePassAsTheFullPathReadsThem() throws {
@@ -39,7 +42,7 @@ import Testing
             let decoded = bytes.withUnsafeBufferPointer { RequestDecoder.decode($0, maximumTextLength: 4000) }
             #expect(decoded == full, "\(seed)")
             // Byte for byte, not only equal as strings.
-            #expect(decoded.map { Array($0.notes?.utf8 ?? "".utf8) } == Array(full.notes?.utf8 ?? "".utf8))
+            #expect(decoded.map(Self.bytes) == Self.bytes(full))
         }
     }
 
@@ -48,7 +51,9 @@ import Testing
         for seed in Self.statusSeeds {
             let bytes = Array(seed.utf8)
             let full = try validator.validateStatusInFull(bytes).get()
-            #expect(bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus) == full, "\(seed)")
+            let decoded = bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus)
+            #expect(decoded == full, "\(seed)")
+            #expect(decoded.map(Self.bytes) == Self.bytes(full))
         }
     }
 
@@ -66,6 +71,7 @@ import Testing
             guard let update = bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus) else { continue }
             decoded += 1
             #expect(full == .success(update), "\(String(decoding: bytes, as: UTF8.self))")
+            #expect((try? full.get()).map(Self.bytes) == Self.bytes(update))
             #expect(validator.validateStatus(bytes) == full)
         }
         print("status decoder: \(iterations) mutated records, \(decoded) decoded in one pass")
@@ -90,6 +96,7 @@ import Testing
             }
             decoded += 1
             #expect(full == .success(request), "\(String(decoding: bytes, as: UTF8.self))")
+            #expect((try? full.get()).map(Self.bytes) == Self.bytes(request))
             // What the router calls gives the same answer.
             #expect(validator.validateRequest(bytes) == full)
         }
@@ -97,6 +104,52 @@ import Testing
         // The mutations leave many records valid: the decoder must have taken a good share of them, or this test
         // compared nothing.
         #expect(decoded > iterations / 50)
+    }
+
+    /// Every string of a request as its UTF-8 bytes: `==` on strings holds canonically equivalent texts equal, and
+    /// the decoder must keep the very bytes.
+    static func bytes(_ request: ReferralRequest) -> [[UInt8]?] {
+        let texts: [String?] = [
+            request.id, request.source.system, request.source.unit, request.source.professionalRole, request.client.ref,
+            request.client.municipality, request.client.postalCode, request.client.language, request.client.schoolId,
+            request.consultation?.caseOwnerTeam, request.consultation?.question, request.notes,
+        ]
+        return texts.map { $0.map { Array($0.utf8) } }
+    }
+
+    static func bytes(_ update: StatusUpdate) -> [[UInt8]?] {
+        [update.referralId, update.team, update.newTeam].map { $0.map { Array($0.utf8) } }
+    }
+
+    /// A record over the size limit is refused as too large, whatever its shape (the decoder is not asked).
+    @Test func aRecordOverTheSizeLimitIsRefusedBeforeAnyDecoding() {
+        for seed in Self.seeds {
+            let validator = RequestValidator(maximumRecordBytes: seed.utf8.count - 1)
+            guard case .failure(let failure) = validator.validateRequest(Array(seed.utf8)) else {
+                Issue.record("accepted a record over the limit")
+                continue
+            }
+            #expect(failure.code == .recordTooLarge)
+        }
+        for seed in Self.statusSeeds {
+            let validator = RequestValidator(maximumRecordBytes: seed.utf8.count - 1)
+            guard case .failure(let failure) = validator.validateStatus(Array(seed.utf8)) else {
+                Issue.record("accepted a status update over the limit")
+                continue
+            }
+            #expect(failure.code == .recordTooLarge)
+        }
+    }
+
+    /// Bytes without contiguous storage take the full path and get the same answer.
+    @Test func bytesWithoutContiguousStorageGetTheSameAnswer() {
+        let validator = RequestValidator()
+        for seed in Self.seeds {
+            #expect(validator.validateRequest(seed.utf8.lazy.map { $0 }) == validator.validateRequestInFull(Array(seed.utf8)))
+        }
+        for seed in Self.statusSeeds {
+            #expect(validator.validateStatus(seed.utf8.lazy.map { $0 }) == validator.validateStatusInFull(Array(seed.utf8)))
+        }
     }
 
     /// One mutation: a member's value replaced by an edge value, a byte flipped, a range deleted, or a piece

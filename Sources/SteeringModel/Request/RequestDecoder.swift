@@ -44,9 +44,11 @@ enum RequestDecoder {
                 referralId = reader.text(range)
             case 1:
                 status = reader.enumeration(Self.caseStatuses)
+                return status != nil
             case 2:
                 guard let range = reader.string() else { return false }
                 at = RFC3339.parse(utf8: reader.slice(range))
+                return at != nil
             case 3:
                 team = reader.shortText()
                 return team != nil
