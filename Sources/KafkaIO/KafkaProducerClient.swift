@@ -137,6 +137,10 @@ public final class KafkaProducerClient: @unchecked Sendable {
     /// Enqueues a record. When librdkafka's queue is full it polls and retries, for at most `queueFullTimeout`; then
     /// it throws, so that a stalled broker cannot hang the caller (and its shutdown) forever.
     ///
+    /// The headers come in parts, so that a part many records carry is built once and shared rather than copied
+    /// into each record's own list: in order, `sharedHeaders` (the same on every record of a kind),
+    /// `eventHeaders` (the same on every record of one event), `id` under each of `idHeaderNames`, then `headers`.
+    ///
     /// - Parameter partition: an explicit partition, or `nil` for the configured partitioner.
     /// - Throws: ``KafkaIOError`` when the record cannot be enqueued (unknown topic, too large, fatal state).
     public func produce(
@@ -146,6 +150,9 @@ public final class KafkaProducerClient: @unchecked Sendable {
         value: [UInt8],
         headers: [KafkaHeader],
         sharedHeaders: [KafkaHeader] = [],
+        eventHeaders: [KafkaHeader] = [],
+        id: [UInt8]? = nil,
+        idHeaderNames: [String] = [],
         timestamp: Int64 = 0,
         token: UInt64,
         queueFullTimeout: Duration = .seconds(30)
@@ -154,8 +161,13 @@ public final class KafkaProducerClient: @unchecked Sendable {
         let deadline = clock.now.advanced(by: queueFullTimeout)
         let topicHandle = try self.topicHandle(topic)
         while true {
-            let headerList = rd_kafka_headers_new(sharedHeaders.count + headers.count)!
+            let idCount = id == nil ? 0 : idHeaderNames.count
+            let headerList = rd_kafka_headers_new(sharedHeaders.count + eventHeaders.count + idCount + headers.count)!
             Self.add(sharedHeaders, to: headerList)
+            Self.add(eventHeaders, to: headerList)
+            if let id {
+                Self.add(id, named: idHeaderNames, to: headerList)
+            }
             Self.add(headers, to: headerList)
             let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
             let partition = partition ?? RD_KAFKA_PARTITION_UA
@@ -176,6 +188,21 @@ public final class KafkaProducerClient: @unchecked Sendable {
                 continue
             }
             throw KafkaIOError.from(error, .produce, "produce to \(topic)")
+        }
+    }
+
+    /// Copies `value` into librdkafka's list once under each of `names`.
+    private static func add(_ value: [UInt8], named names: [String], to list: OpaquePointer) {
+        value.withUnsafeBytes { buffer in
+            names.withUnsafeBufferPointer { names in
+                for index in names.indices {
+                    Self.withUTF8(of: names[index]) { name in
+                        name.withMemoryRebound(to: CChar.self) { name in
+                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -292,7 +292,8 @@ extension KafkaRecord {
     }
 }
 
-/// Checks the published assignments, consultations and dead letters against the expectations: exactly one
+/// Checks the published assignments, consultations, dead letters, rejections and SLA events (their output and
+/// CloudEvents ids) against the expectations: exactly one
 /// assignment per distinct valid id, none for anything else, the consultations the steering model gives, and one
 /// dead letter per invalid record with its original bytes.
 func verifyOutputs(_ harness: Harness, _ expected: Expectations) throws {
@@ -347,6 +348,9 @@ func verifyOutputs(_ harness: Harness, _ expected: Expectations) throws {
         #expect(record.header("ce_source")?.isEmpty == false)
     }
     for record in consultations {
+        // Its output id (by which a restore drops what was published) once, and the same bytes as its CloudEvents id.
+        #expect(record.headers.count { $0.key == "referral-router.output-id" } == 1)
+        #expect(record.header("ce_id") == record.header("referral-router.output-id"))
         #expect(record.header("ce_type") == "fi.referral.consultation.v1")
         #expect(record.header("ce_dataschema") == "urn:referral-router:schema:consultation.v1")
         #expect(record.header("ce_specversion") == "1.0")
@@ -364,6 +368,7 @@ func verifyOutputs(_ harness: Harness, _ expected: Expectations) throws {
     var found: [[UInt8]: Int] = [:]
     for record in deadLetters {
         found[record.value, default: 0] += 1
+        #expect(record.header("referral-router.output-id")?.hasSuffix("/deadletter") == true)
         #expect(record.header("__connect.errors.topic") == topics.requests || record.header("__connect.errors.topic") == topics.status)
         #expect(record.header("referral-router.error.code") != nil)
         #expect(record.header("__connect.errors.offset") != nil)
@@ -375,4 +380,15 @@ func verifyOutputs(_ harness: Harness, _ expected: Expectations) throws {
     #expect(extraDeadLetters == 0, "dead letters that match no invalid record, or repeat one")
     let rejections = try harness.readAll(topics.rejections)
     #expect(rejections.count == deadLetters.count)
+    for record in rejections {
+        #expect(record.headers.count { $0.key == "referral-router.output-id" } == 1)
+        #expect(record.header("ce_id") == record.header("referral-router.output-id"))
+        #expect(record.header("ce_type") == "fi.referral.rejection.v1")
+        #expect(record.header("ce_time") != nil)
+    }
+    for record in try harness.readAll(topics.sla) {
+        #expect(record.headers.count { $0.key == "referral-router.output-id" } == 1)
+        #expect(record.header("ce_id") == record.header("referral-router.output-id"))
+        #expect(record.header("ce_time") != nil && record.header("ce_subject") == record.keyString)
+    }
 }

@@ -150,7 +150,7 @@ struct AssignmentEncoderTests {
                 // Every output of a decision is keyed by its referral (the SLA and state records share the bytes).
                 #expect(output.key == Array(referralId.utf8), "\(output.topic)")
                 if output.topic != topics.state {
-                    #expect(output.headers.first { $0.key == "ce_subject" }?.stringValue == referralId, "\(output.topic)")
+                    #expect(output.allHeaders.first { $0.key == "ce_subject" }?.stringValue == referralId, "\(output.topic)")
                 }
                 guard output.topic == topics.assignments || output.topic == topics.consultations else { continue }
                 guard case .string(let decidedAt)? = payload["decidedAt"] else {
@@ -158,7 +158,7 @@ struct AssignmentEncoderTests {
                     continue
                 }
                 #expect(decidedAt == "2025-12-01T12:00:00.500Z")
-                #expect(output.headers.first { $0.key == "ce_time" }?.stringValue == decidedAt)
+                #expect(output.allHeaders.first { $0.key == "ce_time" }?.stringValue == decidedAt)
                 if output.topic == topics.assignments {
                     #expect(payload["decisionId"] == .string(Self.definedDecisionId(requestId: referralId, version: configuration.version)))
                 }

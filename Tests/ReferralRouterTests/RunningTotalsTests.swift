@@ -144,7 +144,7 @@ struct OutputIdTests {
             topic: topics.requests, partition: 0, offset: 5, key: Array("r-1".utf8), value: Array("{not json".utf8),
             headers: [KafkaHeader(key: "ce_id", string: "r-1/assignment")])
         let outputs = processor.process(record).materialize()
-        let ids = outputs.map { output in output.headers.first { $0.key == "referral-router.output-id" }?.stringValue }
+        let ids = outputs.map { output in output.allHeaders.first { $0.key == "referral-router.output-id" }?.stringValue }
         #expect(ids == ["\(topics.requests)/0/5/deadletter", "\(topics.requests)/0/5/rejection"])
         // And a routed request's outputs carry theirs, equal to their CloudEvents id.
         var traffic = SyntheticTraffic(seed: 3, prefix: "ids", invalidShare: 0, duplicateShare: 0, statusShare: 0)
@@ -153,10 +153,10 @@ struct OutputIdTests {
             KafkaRecord(topic: topics.requests, partition: 0, offset: 6, key: input.key, value: input.value)
         ).materialize()
         for output in routed where output.topic != topics.state {
-            let outputId = output.headers.first { $0.key == "referral-router.output-id" }?.value
+            let outputId = output.allHeaders.first { $0.key == "referral-router.output-id" }?.value
             #expect(outputId != nil)
             #expect(outputId == output.id)
-            #expect(output.headers.first { $0.key == "ce_id" }?.value == output.id)
+            #expect(output.allHeaders.first { $0.key == "ce_id" }?.value == output.id)
         }
     }
 }

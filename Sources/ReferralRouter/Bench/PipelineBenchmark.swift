@@ -497,10 +497,8 @@ public enum PipelineBenchmark {
                 (KafkaPartition(topic: round[index].topic, partition: round[index].partition), round[index].offset, batches[index].map(\.topic))
             })
             for index in round.indices {
-                for (output, token) in zip(batches[index], tokens[index]) {
-                    try producer.produce(
-                        topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                        headers: output.headers, sharedHeaders: output.sharedHeaders, token: token)
+                for at in batches[index].indices {
+                    try producer.produce(batches[index], at: at, token: tokens[index][at])
                 }
             }
             processed += round.count

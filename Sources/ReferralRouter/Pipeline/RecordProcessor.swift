@@ -11,21 +11,37 @@ extension Date {
 }
 
 /// A record to publish.
+///
+/// Its headers come in parts (``allHeaders`` lists them as they are produced): a part that many records carry is
+/// one array built once and shared, so that building, copying and freeing an output costs one reference to it
+/// rather than a copy of each header.
 struct OutputRecord: Sendable {
-    /// The deterministic output id's UTF-8 bytes (`referral-router.output-id` header; the CloudEvents id where
-    /// there is one: both headers share these bytes), by which a restore recognises what was already published.
+    /// The deterministic output id's UTF-8 bytes, by which a restore recognises what was already published: produced
+    /// under each of ``idHeaderNames`` (the output id header; the CloudEvents id too where the record is a CloudEvent).
     var id: [UInt8]?
     var topic: String
     /// An explicit partition (state records go to the input's partition number), or `nil` for the partitioner.
     var partition: Int32?
     var key: [UInt8]?
     var value: [UInt8]
-    /// The headers of this record (its id, time, subject, trace and output id).
-    var headers: [KafkaHeader]
+    /// This record's own headers (a dead letter's error headers; none for most records).
+    var headers: [KafkaHeader] = []
     /// The headers every record of its kind carries (the CloudEvents spec version, source, type and schema, the
-    /// content type), produced before ``headers``: one array built once and shared, so that building, copying and
-    /// freeing an output costs one reference to it rather than one per header.
+    /// content type), produced first.
     var sharedHeaders: [KafkaHeader] = []
+    /// The headers every record of one event carries (its CloudEvents time and subject, the input's trace).
+    var eventHeaders: [KafkaHeader] = []
+    /// The header names ``id`` is produced under.
+    var idHeaderNames: [String] = OutputRecord.outputIdHeader
+
+    static let outputIdHeader = ["referral-router.output-id"]
+    static let cloudEventIdHeaders = ["ce_id", "referral-router.output-id"]
+
+    /// Every header, in the order the producer writes them.
+    var allHeaders: [KafkaHeader] {
+        self.sharedHeaders + self.eventHeaders
+            + (self.id.map { id in self.idHeaderNames.map { KafkaHeader(key: $0, value: id) } } ?? []) + self.headers
+    }
 }
 
 /// Turns one input record into the records to publish and the state change it makes.
@@ -144,16 +160,13 @@ final class RecordProcessor: @unchecked Sendable {
         return result
     }
 
-    /// Sends every output to the input's partition number, labels it with its output id, and drops outputs a
-    /// restore found already published.
+    /// Sends every output to the input's partition number and drops outputs a restore found already published.
+    /// (Each output's id is produced as its output id header: ``OutputRecord/idHeaderNames``.)
     func finish(_ outputs: consuming [OutputRecord], partition: Int32) -> [OutputRecord] {
         let published = self.published[partition]
         // In place: the outputs are this call's own, so no record is copied.
         for index in outputs.indices {
             outputs[index].partition = partition
-            guard let id = outputs[index].id else { continue }
-            // The same bytes as the CloudEvent's `ce_id`, where the output has one (shared, not copied).
-            outputs[index].headers.append(KafkaHeader(key: "referral-router.output-id", value: id))
         }
         if let published, !published.isEmpty {
             // Only after a restore found outputs on the partition's tail: the ids are made into text here.
@@ -248,7 +261,8 @@ final class RecordProcessor: @unchecked Sendable {
             outputs.append(
                 OutputRecord(
                     id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
-                    headers: self.cloudEvent(id: assignmentId, stamp: stamp), sharedHeaders: self.assignmentHeaders))
+                    sharedHeaders: self.assignmentHeaders, eventHeaders: stamp.headers,
+                    idHeaderNames: OutputRecord.cloudEventIdHeaders))
             // In place: `for … in` copied each consultation and event out (their strings retained and released).
             decision.consultations.withUnsafeBufferPointer { consultations in
                 for index in consultations.indices {
@@ -259,8 +273,8 @@ final class RecordProcessor: @unchecked Sendable {
                             value: AssignmentEncoder.consultation(
                                 consultations[index], decision: decision, request: request, decidedAt: now,
                                 decidedAtText: stamp.timeText),
-                            headers: self.cloudEvent(id: consultationId, stamp: stamp),
-                            sharedHeaders: self.consultationHeaders))
+                            sharedHeaders: self.consultationHeaders, eventHeaders: stamp.headers,
+                            idHeaderNames: OutputRecord.cloudEventIdHeaders))
                 }
             }
             events.withUnsafeBufferPointer { events in
@@ -389,9 +403,9 @@ final class RecordProcessor: @unchecked Sendable {
             id: rejectionId, topic: self.topics.rejections, partition: nil, key: rejectionKey,
             value: RejectionEncoder.rejection(
                 failure, rejectedAt: now, sourceTopic: record.topic, partition: record.partition, offset: record.offset),
-            headers: self.cloudEvent(
-                id: rejectionId, stamp: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record))),
-            sharedHeaders: self.rejectionHeaders)
+            sharedHeaders: self.rejectionHeaders,
+            eventHeaders: self.stamp(now, subject: failure.id, traceparent: Self.traceparent(record)).headers,
+            idHeaderNames: OutputRecord.cloudEventIdHeaders)
         return Result(outputs: [deadLetter, rejection], outcome: .deadLettered(code: failure.code.rawValue))
     }
 
@@ -807,7 +821,8 @@ final class RecordProcessor: @unchecked Sendable {
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
             id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.finish(),
-            headers: self.cloudEvent(id: id, stamp: stamp), sharedHeaders: self.slaHeaders[event.kind] ?? [])
+            sharedHeaders: self.slaHeaders[event.kind] ?? [], eventHeaders: stamp.headers,
+            idHeaderNames: OutputRecord.cloudEventIdHeaders)
     }
 
     /// An SLA event's output id: `<timerId>/<event>`, with `/<threshold>` for a warning.
@@ -817,38 +832,28 @@ final class RecordProcessor: @unchecked Sendable {
 
     // MARK: Helpers
 
-    /// What the records of one event share: its time (RFC 3339, header and text), its subject and the trace.
+    /// What the records of one event share: its time (RFC 3339) and the CloudEvents (Kafka binary mode) headers
+    /// every one of them carries after its kind's ``OutputRecord/sharedHeaders``: `ce_time`, `ce_subject` and the
+    /// input's `traceparent` (one array for all of them: ``OutputRecord/eventHeaders``; each record's `ce_id` is its
+    /// output id, ``OutputRecord/cloudEventIdHeaders``).
     struct EventStamp {
         var timeText: String
-        var time: KafkaHeader
-        var subject: KafkaHeader?
-        var traceparent: KafkaHeader?
+        var headers: [KafkaHeader]
     }
 
     /// - Parameter subjectBytes: the subject's UTF-8 bytes, when the caller has them already (a record key).
     func stamp(_ time: Date, subject: String?, subjectBytes: [UInt8]? = nil, traceparent: KafkaHeader?) -> EventStamp {
         let text = RFC3339.format(time)
-        return EventStamp(
-            timeText: text, time: KafkaHeader(key: "ce_time", string: text),
-            subject: subject.map { KafkaHeader(key: "ce_subject", value: subjectBytes ?? Array($0.utf8)) },
-            traceparent: traceparent)
-    }
-
-    /// The CloudEvents (Kafka binary mode) headers of one record, after its kind's ``OutputRecord/sharedHeaders``:
-    /// `ce_id` (new bytes), and the stamp's time, subject and trace (shared with the other records of the stamp).
-    func cloudEvent(id: [UInt8], stamp: EventStamp) -> [KafkaHeader] {
         var headers: [KafkaHeader] = []
-        // With room for the output id `finish` adds.
-        headers.reserveCapacity(5)
-        headers.append(KafkaHeader(key: "ce_id", value: id))
-        headers.append(stamp.time)
-        if let subject = stamp.subject {
-            headers.append(subject)
+        headers.reserveCapacity(3)
+        headers.append(KafkaHeader(key: "ce_time", string: text))
+        if let subject {
+            headers.append(KafkaHeader(key: "ce_subject", value: subjectBytes ?? Array(subject.utf8)))
         }
-        if let traceparent = stamp.traceparent {
+        if let traceparent {
             headers.append(traceparent)
         }
-        return headers
+        return EventStamp(timeText: text, headers: headers)
     }
 
     /// The UTF-8 bytes of an output id made of `base`, `separator` and `suffix`, in one allocation (an output id is

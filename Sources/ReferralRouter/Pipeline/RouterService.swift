@@ -413,10 +413,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         for index in outputs.indices {
             let token = tokens[index]
             do {
-                try self.producer.produce(
-                    topic: outputs[index].topic, partition: outputs[index].partition, key: outputs[index].key,
-                    value: outputs[index].value, headers: outputs[index].headers, sharedHeaders: outputs[index].sharedHeaders,
-                    token: token)
+                try self.producer.produce(outputs, at: index, token: token)
             } catch {
                 let output = outputs[index]
                 guard error.isRecordTooLarge, output.topic == self.settings.topics.deadletter else { throw error }
@@ -425,7 +422,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.logger.error(
                     "Dead letter too large for the broker; publishing it without the original bytes",
                     metadata: [LoggingKeys.kafkaTopic: "\(input.topic)", LoggingKeys.kafkaPartition: "\(input.partition)", LoggingKeys.kafkaOffset: "\(offset)"])
-                var headers = output.headers.filter { $0.key.hasPrefix("__connect.errors.") || $0.key.hasPrefix("referral-router.") }
+                var headers = output.allHeaders.filter { $0.key.hasPrefix("__connect.errors.") || $0.key.hasPrefix("referral-router.") }
                 headers.append(KafkaHeader(key: "referral-router.original-dropped", string: "\(output.value.count) bytes, too large to republish"))
                 try self.producer.produce(
                     topic: output.topic, partition: output.partition, key: output.key, value: [], headers: headers,
@@ -491,10 +488,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
                 let input = KafkaPartition(topic: requests, partition: partition)
                 let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
-                for (output, token) in zip(batch, tokens) {
-                    try self.producer.produce(
-                        topic: output.topic, partition: output.partition, key: output.key, value: output.value,
-                        headers: output.headers, sharedHeaders: output.sharedHeaders, token: token)
+                for index in batch.indices {
+                    try self.producer.produce(batch, at: index, token: tokens[index])
                 }
             }
             let events = outputs.filter { $0.topic == sla }.count
@@ -639,9 +634,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         for checkpoint in self.pendingCheckpoints.values {
             let record = self.processor.checkpointRecord(checkpoint, now: now)
             do {
-                try self.producer.produce(
-                    topic: record.topic, partition: record.partition, key: record.key, value: record.value,
-                    headers: record.headers, token: 0)
+                try self.producer.produce(record, token: 0)
             } catch {
                 self.logger.warning("Writing a checkpoint failed", metadata: [LoggingKeys.error: "\(error)"])
             }
@@ -879,9 +872,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let now = self.clock()
         for checkpoint in self.tracker.takeCommittable() where assigned.contains(checkpoint.partition) {
             let record = self.processor.checkpointRecord(checkpoint, now: now)
-            try self.producer.produce(
-                topic: record.topic, partition: record.partition, key: record.key, value: record.value,
-                headers: record.headers, token: 0)
+            try self.producer.produce(record, token: 0)
         }
     }
 
