@@ -58,52 +58,58 @@ import Testing
     }
 
     @Test func aStatusUpdateTheDecoderTakesIsTheSameToTheFullPath() {
-        let iterations = (ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000) / 2
-        var rng = SplitMix(seed: 0x57A7_05)
         let validator = RequestValidator(maximumRecordBytes: 8192)
-        var decoded = 0
-        for _ in 0..<iterations {
-            var bytes = Array(Self.statusSeeds[Int(rng.next() % UInt64(Self.statusSeeds.count))].utf8)
-            for _ in 0..<(1 + Int(rng.next() % 2)) {
-                Self.mutate(&bytes, &rng)
-            }
-            let full = validator.validateStatusInFull(bytes)
-            guard let update = bytes.withUnsafeBufferPointer(RequestDecoder.decodeStatus) else { continue }
-            decoded += 1
-            #expect(full == .success(update), "\(String(decoding: bytes, as: UTF8.self))")
-            #expect((try? full.get()).map(Self.bytes) == Self.bytes(update))
-            #expect(validator.validateStatus(bytes) == full)
-        }
-        print("status decoder: \(iterations) mutated records, \(decoded) decoded in one pass")
-        #expect(decoded > iterations / 50)
+        let (decoded, declinedValid) = Self.compare(
+            Self.statusSeeds, iterations: Self.iterations / 2, mutations: 2, seed: 0x57A7_05,
+            decode: { $0.withUnsafeBufferPointer(RequestDecoder.decodeStatus) },
+            full: validator.validateStatusInFull, entry: validator.validateStatus, bytes: Self.bytes)
+        print("status decoder: \(Self.iterations / 2) mutated records, \(decoded) decoded in one pass, \(declinedValid) valid ones left to the full path")
+        #expect(decoded > Self.iterations / 100)
     }
 
     @Test func aRecordTheDecoderTakesIsTheSameRequestToTheFullPath() {
-        let iterations = ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000
-        var rng = SplitMix(seed: 0xDEC0DE)
         let validator = RequestValidator(maximumRecordBytes: 8192, maximumTextLength: 40)
+        let (decoded, declinedValid) = Self.compare(
+            Self.seeds, iterations: Self.iterations, mutations: 3, seed: 0xDEC0DE,
+            decode: { bytes in bytes.withUnsafeBufferPointer { RequestDecoder.decode($0, maximumTextLength: 40) } },
+            full: validator.validateRequestInFull, entry: validator.validateRequest, bytes: Self.bytes)
+        print("decoder: \(Self.iterations) mutated records, \(decoded) decoded in one pass, \(declinedValid) valid ones left to the full path")
+        // The mutations leave many records valid: the decoder must have taken a good share of them, or this test
+        // compared nothing.
+        #expect(decoded > Self.iterations / 50)
+    }
+
+    static let iterations = ProcessInfo.processInfo.environment["FUZZ_ITERATIONS"].flatMap(Int.init) ?? 100_000
+
+    /// Mutates the seeds (1 to `mutations` times each) and, for every record the decoder takes, expects the full path
+    /// to give the same value, byte for byte, and the validator's entry point the same answer.
+    static func compare<Value: Equatable>(
+        _ seeds: [String], iterations: Int, mutations: Int, seed: UInt64,
+        decode: ([UInt8]) -> Value?,
+        full: ([UInt8]) -> Result<Value, ValidationFailure>,
+        entry: ([UInt8]) -> Result<Value, ValidationFailure>,
+        bytes: (Value) -> [[UInt8]?]
+    ) -> (decoded: Int, declinedValid: Int) {
+        var rng = SplitMix(seed: seed)
         var decoded = 0
         var declinedValid = 0
         for _ in 0..<iterations {
-            var bytes = Array(Self.seeds[Int(rng.next() % UInt64(Self.seeds.count))].utf8)
-            for _ in 0..<(1 + Int(rng.next() % 3)) {
-                Self.mutate(&bytes, &rng)
+            var record = Array(seeds[Int(rng.next() % UInt64(seeds.count))].utf8)
+            for _ in 0..<(1 + Int(rng.next() % UInt64(mutations))) {
+                Self.mutate(&record, &rng)
             }
-            let full = validator.validateRequestInFull(bytes)
-            guard let request = bytes.withUnsafeBufferPointer({ RequestDecoder.decode($0, maximumTextLength: 40) }) else {
-                if case .success = full { declinedValid += 1 }
+            let answer = full(record)
+            guard let value = decode(record) else {
+                if case .success = answer { declinedValid += 1 }
                 continue
             }
             decoded += 1
-            #expect(full == .success(request), "\(String(decoding: bytes, as: UTF8.self))")
-            #expect((try? full.get()).map(Self.bytes) == Self.bytes(request))
+            #expect(answer == .success(value), "\(String(decoding: record, as: UTF8.self))")
+            #expect((try? answer.get()).map(bytes) == bytes(value))
             // What the router calls gives the same answer.
-            #expect(validator.validateRequest(bytes) == full)
+            #expect(entry(record) == answer)
         }
-        print("decoder: \(iterations) mutated records, \(decoded) decoded in one pass, \(declinedValid) valid ones left to the full path")
-        // The mutations leave many records valid: the decoder must have taken a good share of them, or this test
-        // compared nothing.
-        #expect(decoded > iterations / 50)
+        return (decoded, declinedValid)
     }
 
     /// Every string of a request as its UTF-8 bytes: `==` on strings holds canonically equivalent texts equal, and
@@ -123,22 +129,18 @@ import Testing
 
     /// A record over the size limit is refused as too large, whatever its shape (the decoder is not asked).
     @Test func aRecordOverTheSizeLimitIsRefusedBeforeAnyDecoding() {
-        for seed in Self.seeds {
-            let validator = RequestValidator(maximumRecordBytes: seed.utf8.count - 1)
-            guard case .failure(let failure) = validator.validateRequest(Array(seed.utf8)) else {
-                Issue.record("accepted a record over the limit")
-                continue
+        func expectRefused<Value>(_ seeds: [String], _ validate: (RequestValidator, [UInt8]) -> Result<Value, ValidationFailure>) {
+            for seed in seeds {
+                let validator = RequestValidator(maximumRecordBytes: seed.utf8.count - 1)
+                guard case .failure(let failure) = validate(validator, Array(seed.utf8)) else {
+                    Issue.record("accepted a record over the limit: \(seed)")
+                    continue
+                }
+                #expect(failure.code == .recordTooLarge)
             }
-            #expect(failure.code == .recordTooLarge)
         }
-        for seed in Self.statusSeeds {
-            let validator = RequestValidator(maximumRecordBytes: seed.utf8.count - 1)
-            guard case .failure(let failure) = validator.validateStatus(Array(seed.utf8)) else {
-                Issue.record("accepted a status update over the limit")
-                continue
-            }
-            #expect(failure.code == .recordTooLarge)
-        }
+        expectRefused(Self.seeds) { $0.validateRequest($1) }
+        expectRefused(Self.statusSeeds) { $0.validateStatus($1) }
     }
 
     /// Bytes without contiguous storage take the full path and get the same answer.

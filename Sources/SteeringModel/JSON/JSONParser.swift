@@ -289,7 +289,7 @@ public struct JSONParser {
                 self.index += 1
             default:
                 let scalarStart = self.index
-                _ = try self.parseUTF8Scalar()
+                try self.skipUTF8Sequence()
                 utf8.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[scalarStart..<self.index]))
             }
         }
@@ -358,9 +358,32 @@ public struct JSONParser {
         return value
     }
 
-    /// Decodes one multi-byte UTF-8 sequence, rejecting overlong forms, surrogates and values above U+10FFFF.
-    private mutating func parseUTF8Scalar() throws(Failure) -> Unicode.Scalar {
-        let lead = self.bytes[self.index]
+    /// Steps over one multi-byte UTF-8 sequence, rejecting overlong forms, surrogates and values above U+10FFFF.
+    private mutating func skipUTF8Sequence() throws(Failure) {
+        switch Self.multiByteSequence(in: self.bytes, at: self.index) {
+        case .scalar(let length):
+            self.index += length
+        case .truncated:
+            throw self.failure(.invalidUTF8, "truncated UTF-8")
+        case .invalid:
+            throw self.failure(.invalidUTF8, "invalid UTF-8")
+        }
+    }
+
+    /// What the bytes at `index` (a byte of 0x80 or more) are as a multi-byte UTF-8 sequence.
+    enum UTF8Sequence: Equatable {
+        /// A valid scalar of `length` bytes.
+        case scalar(length: Int)
+        /// The input ends inside the sequence.
+        case truncated
+        /// A byte that cannot start a sequence, a broken sequence, an overlong form, a surrogate or a value above
+        /// U+10FFFF.
+        case invalid
+    }
+
+    /// Reads the multi-byte UTF-8 sequence at `index` (the request decoder applies the same rules).
+    static func multiByteSequence(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UTF8Sequence {
+        let lead = bytes[index]
         let length: Int
         var value: UInt32
         switch lead {
@@ -374,25 +397,16 @@ public struct JSONParser {
             length = 4
             value = UInt32(lead & 0x07)
         default:
-            throw self.failure(.invalidUTF8, "invalid UTF-8")
+            return .invalid
         }
-        guard self.index + length <= self.bytes.count else {
-            throw self.failure(.invalidUTF8, "truncated UTF-8")
-        }
+        guard index + length <= bytes.count else { return .truncated }
         for offset in 1..<length {
-            let byte = self.bytes[self.index + offset]
-            guard byte & 0xC0 == 0x80 else {
-                throw self.failure(.invalidUTF8, "invalid UTF-8")
-            }
+            let byte = bytes[index + offset]
+            guard byte & 0xC0 == 0x80 else { return .invalid }
             value = value << 6 | UInt32(byte & 0x3F)
         }
         let minimum: UInt32 = length == 2 ? 0x80 : (length == 3 ? 0x800 : 0x10000)
-        guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value),
-            let scalar = Unicode.Scalar(value)
-        else {
-            throw self.failure(.invalidUTF8, "invalid UTF-8")
-        }
-        self.index += length
-        return scalar
+        guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value) else { return .invalid }
+        return .scalar(length: length)
     }
 }

@@ -349,41 +349,14 @@ enum RequestDecoder {
                 if byte < 0x80 {
                     self.index += 1
                 } else {
-                    guard let length = self.scalarLength() else { return nil }
+                    // The parser's rules (overlong forms, surrogates, values above U+10FFFF).
+                    guard case .scalar(let length) = JSONParser.multiByteSequence(in: self.bytes, at: self.index) else {
+                        return nil
+                    }
                     self.index += length
                 }
             }
             return nil
-        }
-
-        /// The length of the UTF-8 sequence at the cursor, `nil` for an overlong form, a surrogate, a value above
-        /// U+10FFFF or a broken sequence (the parser's rules).
-        private func scalarLength() -> Int? {
-            let lead = self.bytes[self.index]
-            let length: Int
-            var value: UInt32
-            switch lead {
-            case 0xC2...0xDF:
-                length = 2
-                value = UInt32(lead & 0x1F)
-            case 0xE0...0xEF:
-                length = 3
-                value = UInt32(lead & 0x0F)
-            case 0xF0...0xF4:
-                length = 4
-                value = UInt32(lead & 0x07)
-            default:
-                return nil
-            }
-            guard self.index + length <= self.bytes.count else { return nil }
-            for offset in 1..<length {
-                let byte = self.bytes[self.index + offset]
-                guard byte & 0xC0 == 0x80 else { return nil }
-                value = value << 6 | UInt32(byte & 0x3F)
-            }
-            let minimum: UInt32 = length == 2 ? 0x80 : (length == 3 ? 0x800 : 0x10000)
-            guard value >= minimum, value <= 0x10FFFF, !(0xD800...0xDFFF).contains(value) else { return nil }
-            return length
         }
 
         /// `FieldReader.shortText`: 1–128 bytes.
