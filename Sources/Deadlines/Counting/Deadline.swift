@@ -81,20 +81,79 @@ extension Deadline {
     }
 
     /// Why a deadline is due when it is: the rule, the calendar and the days skipped.
+    ///
+    /// A value whose members live in one shared box, copied on the first change: a deadline is copied from the
+    /// calculator's cache into the timers, the plan and the assignment, and each copy of the members themselves cost a
+    /// retain and a release of each string and array.
     public struct Explanation: Sendable, Hashable, Codable, CustomStringConvertible {
+        private final class Storage: @unchecked Sendable {
+            var rule: String
+            var calendar: String
+            var calendarFellBack: Bool
+            var skippedDays: [SkippedDay]
+            var rolledPast: [SkippedDay]
+            var notes: [String]
+
+            init(
+                rule: String, calendar: String, calendarFellBack: Bool, skippedDays: [SkippedDay],
+                rolledPast: [SkippedDay], notes: [String]
+            ) {
+                self.rule = rule
+                self.calendar = calendar
+                self.calendarFellBack = calendarFellBack
+                self.skippedDays = skippedDays
+                self.rolledPast = rolledPast
+                self.notes = notes
+            }
+
+            func copy() -> Storage {
+                Storage(
+                    rule: self.rule, calendar: self.calendar, calendarFellBack: self.calendarFellBack,
+                    skippedDays: self.skippedDays, rolledPast: self.rolledPast, notes: self.notes)
+            }
+        }
+
+        /// Never changed once shared: ``unique`` copies it before a change.
+        private var storage: Storage
+
+        private var unique: Storage {
+            mutating get {
+                if !isKnownUniquelyReferenced(&self.storage) { self.storage = self.storage.copy() }
+                return self.storage
+            }
+        }
+
         /// The counting rule in words, with its source.
-        public var rule: String
+        public var rule: String {
+            get { self.storage.rule }
+            set { self.unique.rule = newValue }
+        }
         /// The identifier of the calendar used, e.g. `fi-national` or `school/lahti`.
-        public var calendar: String
+        public var calendar: String {
+            get { self.storage.calendar }
+            set { self.unique.calendar = newValue }
+        }
         /// `true` when a school calendar was wanted but none applied, so national working days were counted.
-        public var calendarFellBack: Bool
+        public var calendarFellBack: Bool {
+            get { self.storage.calendarFellBack }
+            set { self.unique.calendarFellBack = newValue }
+        }
         /// Days inside the count that were not counted.
-        public var skippedDays: [SkippedDay]
+        public var skippedDays: [SkippedDay] {
+            get { self.storage.skippedDays }
+            set { self.unique.skippedDays = newValue }
+        }
         /// Days the deadline moved past because it may not end on them (Act 150/1930 5 §).
-        public var rolledPast: [SkippedDay]
+        public var rolledPast: [SkippedDay] {
+            get { self.storage.rolledPast }
+            set { self.unique.rolledPast = newValue }
+        }
         /// Anything else a reader needs: why the calendar fell back, a roll not applied, a count that left the
         /// configured school years.
-        public var notes: [String]
+        public var notes: [String] {
+            get { self.storage.notes }
+            set { self.unique.notes = newValue }
+        }
 
         public init(
             rule: String,
@@ -104,12 +163,51 @@ extension Deadline {
             rolledPast: [SkippedDay] = [],
             notes: [String] = []
         ) {
-            self.rule = rule
-            self.calendar = calendar
-            self.calendarFellBack = calendarFellBack
-            self.skippedDays = skippedDays
-            self.rolledPast = rolledPast
-            self.notes = notes
+            self.storage = Storage(
+                rule: rule, calendar: calendar, calendarFellBack: calendarFellBack, skippedDays: skippedDays,
+                rolledPast: rolledPast, notes: notes)
+        }
+
+        // Equality, hashing and coding by the members, as the synthesised ones were.
+
+        public static func == (lhs: Explanation, rhs: Explanation) -> Bool {
+            lhs.storage === rhs.storage
+                || (lhs.rule == rhs.rule && lhs.calendar == rhs.calendar && lhs.calendarFellBack == rhs.calendarFellBack
+                    && lhs.skippedDays == rhs.skippedDays && lhs.rolledPast == rhs.rolledPast && lhs.notes == rhs.notes)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(self.rule)
+            hasher.combine(self.calendar)
+            hasher.combine(self.calendarFellBack)
+            hasher.combine(self.skippedDays)
+            hasher.combine(self.rolledPast)
+            hasher.combine(self.notes)
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case rule, calendar, calendarFellBack, skippedDays, rolledPast, notes
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                rule: try container.decode(String.self, forKey: .rule),
+                calendar: try container.decode(String.self, forKey: .calendar),
+                calendarFellBack: try container.decode(Bool.self, forKey: .calendarFellBack),
+                skippedDays: try container.decode([SkippedDay].self, forKey: .skippedDays),
+                rolledPast: try container.decode([SkippedDay].self, forKey: .rolledPast),
+                notes: try container.decode([String].self, forKey: .notes))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(self.rule, forKey: .rule)
+            try container.encode(self.calendar, forKey: .calendar)
+            try container.encode(self.calendarFellBack, forKey: .calendarFellBack)
+            try container.encode(self.skippedDays, forKey: .skippedDays)
+            try container.encode(self.rolledPast, forKey: .rolledPast)
+            try container.encode(self.notes, forKey: .notes)
         }
 
         /// The explanation as one paragraph.
