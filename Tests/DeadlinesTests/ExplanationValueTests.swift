@@ -2,7 +2,8 @@ import Deadlines
 import Foundation
 import Testing
 
-/// `Deadline.Explanation` keeps its members in a shared box: it must still behave as a plain value.
+/// `Deadline.Explanation` keeps its members in a shared, immutable box replaced on a change: it must still behave as a
+/// plain value.
 @Suite struct ExplanationValueTests {
     static let deadline = try! DeadlineCalculator().deadline(
         .workingDays(7), from: Date(timeIntervalSince1970: 1_744_873_200))

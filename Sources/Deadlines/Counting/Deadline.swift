@@ -82,17 +82,17 @@ extension Deadline {
 
     /// Why a deadline is due when it is: the rule, the calendar and the days skipped.
     ///
-    /// A value whose members live in one shared box, copied on the first change: a deadline is copied from the
+    /// A value whose members live in one shared, immutable box, replaced on a change: a deadline is copied from the
     /// calculator's cache into the timers, the plan and the assignment, and each copy of the members themselves cost a
-    /// retain and a release of each string and array.
+    /// retain and a release of each string and array. (Only a deadline being computed changes its explanation.)
     public struct Explanation: Sendable, Hashable, Codable, CustomStringConvertible {
-        private final class Storage: @unchecked Sendable {
-            var rule: String
-            var calendar: String
-            var calendarFellBack: Bool
-            var skippedDays: [SkippedDay]
-            var rolledPast: [SkippedDay]
-            var notes: [String]
+        private final class Storage: Sendable {
+            let rule: String
+            let calendar: String
+            let calendarFellBack: Bool
+            let skippedDays: [SkippedDay]
+            let rolledPast: [SkippedDay]
+            let notes: [String]
 
             init(
                 rule: String, calendar: String, calendarFellBack: Bool, skippedDays: [SkippedDay],
@@ -105,54 +105,60 @@ extension Deadline {
                 self.rolledPast = rolledPast
                 self.notes = notes
             }
-
-            func copy() -> Storage {
-                Storage(
-                    rule: self.rule, calendar: self.calendar, calendarFellBack: self.calendarFellBack,
-                    skippedDays: self.skippedDays, rolledPast: self.rolledPast, notes: self.notes)
-            }
         }
 
-        /// Never changed once shared: ``unique`` copies it before a change.
         private var storage: Storage
 
-        private var unique: Storage {
-            mutating get {
-                if !isKnownUniquelyReferenced(&self.storage) { self.storage = self.storage.copy() }
-                return self.storage
-            }
+        /// The members with one of them changed, in a new box (the old one may be shared).
+        private mutating func change(_ body: (inout Explanation.Members) -> Void) {
+            var members = Members(
+                rule: self.rule, calendar: self.calendar, calendarFellBack: self.calendarFellBack,
+                skippedDays: self.skippedDays, rolledPast: self.rolledPast, notes: self.notes)
+            body(&members)
+            self.storage = Storage(
+                rule: members.rule, calendar: members.calendar, calendarFellBack: members.calendarFellBack,
+                skippedDays: members.skippedDays, rolledPast: members.rolledPast, notes: members.notes)
+        }
+
+        private struct Members {
+            var rule: String
+            var calendar: String
+            var calendarFellBack: Bool
+            var skippedDays: [SkippedDay]
+            var rolledPast: [SkippedDay]
+            var notes: [String]
         }
 
         /// The counting rule in words, with its source.
         public var rule: String {
             get { self.storage.rule }
-            set { self.unique.rule = newValue }
+            set { self.change { $0.rule = newValue } }
         }
         /// The identifier of the calendar used, e.g. `fi-national` or `school/lahti`.
         public var calendar: String {
             get { self.storage.calendar }
-            set { self.unique.calendar = newValue }
+            set { self.change { $0.calendar = newValue } }
         }
         /// `true` when a school calendar was wanted but none applied, so national working days were counted.
         public var calendarFellBack: Bool {
             get { self.storage.calendarFellBack }
-            set { self.unique.calendarFellBack = newValue }
+            set { self.change { $0.calendarFellBack = newValue } }
         }
         /// Days inside the count that were not counted.
         public var skippedDays: [SkippedDay] {
             get { self.storage.skippedDays }
-            set { self.unique.skippedDays = newValue }
+            set { self.change { $0.skippedDays = newValue } }
         }
         /// Days the deadline moved past because it may not end on them (Act 150/1930 5 §).
         public var rolledPast: [SkippedDay] {
             get { self.storage.rolledPast }
-            set { self.unique.rolledPast = newValue }
+            set { self.change { $0.rolledPast = newValue } }
         }
         /// Anything else a reader needs: why the calendar fell back, a roll not applied, a count that left the
         /// configured school years.
         public var notes: [String] {
             get { self.storage.notes }
-            set { self.unique.notes = newValue }
+            set { self.change { $0.notes = newValue } }
         }
 
         public init(
