@@ -196,11 +196,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
         value.withUnsafeBytes { buffer in
             names.withUnsafeBufferPointer { names in
                 for index in names.indices {
-                    Self.withUTF8(of: names[index]) { name in
-                        name.withMemoryRebound(to: CChar.self) { name in
-                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
-                        }
-                    }
+                    Self.add(name: names[index], value: buffer, to: list)
                 }
             }
         }
@@ -211,20 +207,23 @@ public final class KafkaProducerClient: @unchecked Sendable {
     private static func add(_ headers: [KafkaHeader], to list: OpaquePointer) {
         headers.withUnsafeBufferPointer { headers in
             for index in headers.indices {
-                // The name's length is passed, so its bytes need no terminating NUL: a native string's UTF-8 is
-                // read in place and a small (inline) string's from a stack copy, where passing the String as a C
-                // string would allocate a copy.
-                Self.withUTF8(of: headers[index].key) { name in
-                    name.withMemoryRebound(to: CChar.self) { name in
-                        if let bytes = headers[index].value {
-                            _ = bytes.withUnsafeBytes { buffer in
-                                rd_kafka_header_add(list, name.baseAddress, name.count, buffer.baseAddress, buffer.count)
-                            }
-                        } else {
-                            _ = rd_kafka_header_add(list, name.baseAddress, name.count, nil, 0)
-                        }
-                    }
+                if let bytes = headers[index].value {
+                    bytes.withUnsafeBytes { Self.add(name: headers[index].key, value: $0, to: list) }
+                } else {
+                    Self.add(name: headers[index].key, value: nil, to: list)
                 }
+            }
+        }
+    }
+
+    /// Adds one header. The name's length is passed, so its bytes need no terminating NUL: a native string's UTF-8
+    /// is read in place and a small (inline) string's from a stack copy, where passing the String as a C string
+    /// would allocate a copy.
+    @inline(__always)
+    private static func add(name: String, value: UnsafeRawBufferPointer?, to list: OpaquePointer) {
+        Self.withUTF8(of: name) { name in
+            name.withMemoryRebound(to: CChar.self) { name in
+                _ = rd_kafka_header_add(list, name.baseAddress, name.count, value?.baseAddress, value?.count ?? 0)
             }
         }
     }

@@ -86,41 +86,8 @@ extension Deadline {
     /// calculator's cache into the timers, the plan and the assignment, and each copy of the members themselves cost a
     /// retain and a release of each string and array. (Only a deadline being computed changes its explanation.)
     public struct Explanation: Sendable, Hashable, Codable, CustomStringConvertible {
-        private final class Storage: Sendable {
-            let rule: String
-            let calendar: String
-            let calendarFellBack: Bool
-            let skippedDays: [SkippedDay]
-            let rolledPast: [SkippedDay]
-            let notes: [String]
-
-            init(
-                rule: String, calendar: String, calendarFellBack: Bool, skippedDays: [SkippedDay],
-                rolledPast: [SkippedDay], notes: [String]
-            ) {
-                self.rule = rule
-                self.calendar = calendar
-                self.calendarFellBack = calendarFellBack
-                self.skippedDays = skippedDays
-                self.rolledPast = rolledPast
-                self.notes = notes
-            }
-        }
-
-        private var storage: Storage
-
-        /// The members with one of them changed, in a new box (the old one may be shared).
-        private mutating func change(_ body: (inout Explanation.Members) -> Void) {
-            var members = Members(
-                rule: self.rule, calendar: self.calendar, calendarFellBack: self.calendarFellBack,
-                skippedDays: self.skippedDays, rolledPast: self.rolledPast, notes: self.notes)
-            body(&members)
-            self.storage = Storage(
-                rule: members.rule, calendar: members.calendar, calendarFellBack: members.calendarFellBack,
-                skippedDays: members.skippedDays, rolledPast: members.rolledPast, notes: members.notes)
-        }
-
-        private struct Members {
+        /// The members, compared, hashed and coded as the synthesised conformances of the struct did.
+        private struct Members: Hashable, Codable {
             var rule: String
             var calendar: String
             var calendarFellBack: Bool
@@ -129,35 +96,49 @@ extension Deadline {
             var notes: [String]
         }
 
+        private final class Storage: Sendable {
+            let members: Members
+            init(_ members: Members) { self.members = members }
+        }
+
+        private var storage: Storage
+
+        /// The members with one of them changed, in a new box (the old one may be shared).
+        private mutating func change(_ body: (inout Members) -> Void) {
+            var members = self.storage.members
+            body(&members)
+            self.storage = Storage(members)
+        }
+
         /// The counting rule in words, with its source.
         public var rule: String {
-            get { self.storage.rule }
+            get { self.storage.members.rule }
             set { self.change { $0.rule = newValue } }
         }
         /// The identifier of the calendar used, e.g. `fi-national` or `school/lahti`.
         public var calendar: String {
-            get { self.storage.calendar }
+            get { self.storage.members.calendar }
             set { self.change { $0.calendar = newValue } }
         }
         /// `true` when a school calendar was wanted but none applied, so national working days were counted.
         public var calendarFellBack: Bool {
-            get { self.storage.calendarFellBack }
+            get { self.storage.members.calendarFellBack }
             set { self.change { $0.calendarFellBack = newValue } }
         }
         /// Days inside the count that were not counted.
         public var skippedDays: [SkippedDay] {
-            get { self.storage.skippedDays }
+            get { self.storage.members.skippedDays }
             set { self.change { $0.skippedDays = newValue } }
         }
         /// Days the deadline moved past because it may not end on them (Act 150/1930 5 §).
         public var rolledPast: [SkippedDay] {
-            get { self.storage.rolledPast }
+            get { self.storage.members.rolledPast }
             set { self.change { $0.rolledPast = newValue } }
         }
         /// Anything else a reader needs: why the calendar fell back, a roll not applied, a count that left the
         /// configured school years.
         public var notes: [String] {
-            get { self.storage.notes }
+            get { self.storage.members.notes }
             set { self.change { $0.notes = newValue } }
         }
 
@@ -170,50 +151,27 @@ extension Deadline {
             notes: [String] = []
         ) {
             self.storage = Storage(
-                rule: rule, calendar: calendar, calendarFellBack: calendarFellBack, skippedDays: skippedDays,
-                rolledPast: rolledPast, notes: notes)
+                Members(
+                    rule: rule, calendar: calendar, calendarFellBack: calendarFellBack, skippedDays: skippedDays,
+                    rolledPast: rolledPast, notes: notes))
         }
 
         // Equality, hashing and coding by the members, as the synthesised ones were.
 
         public static func == (lhs: Explanation, rhs: Explanation) -> Bool {
-            lhs.storage === rhs.storage
-                || (lhs.rule == rhs.rule && lhs.calendar == rhs.calendar && lhs.calendarFellBack == rhs.calendarFellBack
-                    && lhs.skippedDays == rhs.skippedDays && lhs.rolledPast == rhs.rolledPast && lhs.notes == rhs.notes)
+            lhs.storage === rhs.storage || lhs.storage.members == rhs.storage.members
         }
 
         public func hash(into hasher: inout Hasher) {
-            hasher.combine(self.rule)
-            hasher.combine(self.calendar)
-            hasher.combine(self.calendarFellBack)
-            hasher.combine(self.skippedDays)
-            hasher.combine(self.rolledPast)
-            hasher.combine(self.notes)
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case rule, calendar, calendarFellBack, skippedDays, rolledPast, notes
+            self.storage.members.hash(into: &hasher)
         }
 
         public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(
-                rule: try container.decode(String.self, forKey: .rule),
-                calendar: try container.decode(String.self, forKey: .calendar),
-                calendarFellBack: try container.decode(Bool.self, forKey: .calendarFellBack),
-                skippedDays: try container.decode([SkippedDay].self, forKey: .skippedDays),
-                rolledPast: try container.decode([SkippedDay].self, forKey: .rolledPast),
-                notes: try container.decode([String].self, forKey: .notes))
+            self.storage = Storage(try Members(from: decoder))
         }
 
         public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(self.rule, forKey: .rule)
-            try container.encode(self.calendar, forKey: .calendar)
-            try container.encode(self.calendarFellBack, forKey: .calendarFellBack)
-            try container.encode(self.skippedDays, forKey: .skippedDays)
-            try container.encode(self.rolledPast, forKey: .rolledPast)
-            try container.encode(self.notes, forKey: .notes)
+            try self.storage.members.encode(to: encoder)
         }
 
         /// The explanation as one paragraph.

@@ -40,8 +40,8 @@ enum RequestDecoder {
         let read = reader.object(Self.statusNames) { reader, name in
             switch name {
             case 0:
-                guard let range = reader.string(), Identifier.isValid(utf8: reader.slice(range)) else { return false }
-                referralId = reader.text(range)
+                referralId = reader.identifier()
+                return referralId != nil
             case 1:
                 status = reader.enumeration(Self.caseStatuses)
                 return status != nil
@@ -56,7 +56,6 @@ enum RequestDecoder {
                 newTeam = reader.shortText()
                 return newTeam != nil
             }
-            return true
         }
         guard read, let referralId, let status, let at else { return nil }
         reader.skipWhitespace()
@@ -110,9 +109,8 @@ enum RequestDecoder {
                 self.type = reader.enumeration(RequestDecoder.requestTypes)
                 return self.type != nil
             case 1:
-                guard let range = reader.string(), Identifier.isValid(utf8: reader.slice(range)) else { return false }
-                self.id = reader.text(range)
-                return true
+                self.id = reader.identifier()
+                return self.id != nil
             case 2:
                 guard let range = reader.string(), let date = RFC3339.parse(utf8: reader.slice(range)) else { return false }
                 self.submittedAt = date
@@ -181,23 +179,19 @@ enum RequestDecoder {
                 guard let age = reader.wholeNumber(), (0...25).contains(age) else { return false }
                 self.ageYears = age
             case 2:
-                guard let range = reader.string(), range.count == 3, reader.slice(range).allSatisfy(\.isASCIIDigit) else {
-                    return false
-                }
-                self.municipality = reader.text(range)
+                guard let municipality = reader.digits(3) else { return false }
+                self.municipality = municipality
             case 3:
-                guard let range = reader.string(), range.count == 5, reader.slice(range).allSatisfy(\.isASCIIDigit) else {
-                    return false
-                }
-                self.postalCode = reader.text(range)
+                guard let postalCode = reader.digits(5) else { return false }
+                self.postalCode = postalCode
             case 4:
                 guard let range = reader.string(), range.count == 2,
                     reader.slice(range).allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") })
                 else { return false }
                 self.language = reader.text(range)
             default:
-                guard let range = reader.string(), Identifier.isValid(utf8: reader.slice(range)) else { return false }
-                self.schoolId = reader.text(range)
+                guard let schoolId = reader.identifier() else { return false }
+                self.schoolId = schoolId
             }
             return true
         }
@@ -357,6 +351,20 @@ enum RequestDecoder {
                 }
             }
             return nil
+        }
+
+        /// `FieldReader.identifier`: 1–64 characters of the id syntax.
+        mutating func identifier() -> String? {
+            guard let range = self.string(), Identifier.isValid(utf8: self.slice(range)) else { return nil }
+            return self.text(range)
+        }
+
+        /// A string of exactly `count` ASCII digits (a municipality or postal code).
+        mutating func digits(_ count: Int) -> String? {
+            guard let range = self.string(), range.count == count, self.slice(range).allSatisfy(\.isASCIIDigit) else {
+                return nil
+            }
+            return self.text(range)
         }
 
         /// `FieldReader.shortText`: 1–128 bytes.

@@ -22,11 +22,7 @@ public struct RequestValidator: Sendable {
     /// every problem.
     public func validateRequest<Bytes: Collection>(_ bytes: Bytes) -> Result<ReferralRequest, ValidationFailure>
     where Bytes.Element == UInt8 {
-        if bytes.count <= self.maximumRecordBytes,
-            let request = bytes.withContiguousStorageIfAvailable({
-                RequestDecoder.decode($0, maximumTextLength: self.maximumTextLength)
-            }) ?? nil
-        {
+        if let request = self.inOnePass(bytes, { RequestDecoder.decode($0, maximumTextLength: self.maximumTextLength) }) {
             return .success(request)
         }
         return self.validateRequestInFull(bytes)
@@ -47,12 +43,18 @@ public struct RequestValidator: Sendable {
     /// Validates a status update (in one pass when it has the usual shape, as ``validateRequest(_:)``).
     public func validateStatus<Bytes: Collection>(_ bytes: Bytes) -> Result<StatusUpdate, ValidationFailure>
     where Bytes.Element == UInt8 {
-        if bytes.count <= self.maximumRecordBytes,
-            let update = bytes.withContiguousStorageIfAvailable(RequestDecoder.decodeStatus) ?? nil
-        {
+        if let update = self.inOnePass(bytes, RequestDecoder.decodeStatus) {
             return .success(update)
         }
         return self.validateStatusInFull(bytes)
+    }
+
+    /// What `decode` reads from a record within the size limit whose bytes lie in one piece; `nil` otherwise.
+    private func inOnePass<Bytes: Collection, Value>(
+        _ bytes: Bytes, _ decode: (UnsafeBufferPointer<UInt8>) -> Value?
+    ) -> Value? where Bytes.Element == UInt8 {
+        guard bytes.count <= self.maximumRecordBytes else { return nil }
+        return bytes.withContiguousStorageIfAvailable(decode) ?? nil
     }
 
     /// Validates a status update through the parser and the field checks alone.
