@@ -16,6 +16,13 @@ struct RouteCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print a readable explanation of the trace after each decision.")
     var explain = false
 
+    @Flag(
+        name: .long,
+        help: """
+            Print every record the router would publish (topic, partition, key, headers, value; one per line),             through its record processor with a clock that starts at 2027-01-04T06:00:00Z and moves on one hour per             input, firing the timers due. Lines with a referralId and no type are status updates.
+            """)
+    var records = false
+
     @Argument(help: "A file with one JSON request or NDJSON; '-' or nothing reads standard input.")
     var file: String?
 
@@ -30,6 +37,14 @@ struct RouteCommand: AsyncParsableCommand {
             data = contents
         } else {
             data = FileHandle.standardInput.readDataToEndOfFile()
+        }
+        if self.records {
+            let start = Date(timeIntervalSince1970: 1_799_042_400)
+            let inputs = RouteInput.records(in: data)
+            for line in RecordTranscript.lines(configuration: configuration, inputs: inputs, start: start, step: 3600) {
+                print(line)
+            }
+            return
         }
         for line in RouteInput.records(in: data) {
             let result = router.route(line)

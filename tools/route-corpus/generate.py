@@ -9,6 +9,15 @@ inputs (the rest of the lines are rejections). Seeded, so the same file comes ou
     NEW/referral-router route --explain /tmp/corpus.ndjson > /tmp/new.txt
     mask() { sed -E 's/"decidedAt":"[^"]*"//; s/"rejectedAt":"[^"]*"//' "$1"; }
     cmp <(mask /tmp/old.txt) <(mask /tmp/new.txt) && echo identical
+
+With `--status`, status updates for the corpus's referrals follow their requests (some broken, some for unknown
+ids), for `route --records`, which prints every record the router would publish, SLA events and state records
+included, with a fixed clock (no masking needed):
+
+    python3 tools/route-corpus/generate.py --status > /tmp/records.ndjson
+    OLD/referral-router route --records /tmp/records.ndjson > /tmp/old.tsv
+    NEW/referral-router route --records /tmp/records.ndjson > /tmp/new.tsv
+    cmp /tmp/old.tsv /tmp/new.tsv && echo identical
 """
 import json
 import random
@@ -51,5 +60,29 @@ for i in range(6000):
     out.append(json.dumps(r, ensure_ascii=random.random()<0.5))
 bad = ['{}','not json','{"type":"referral"}','{"type":"referral","id":"x","submittedAt":"nope"}','[1,2]','{"type":"referral","id":"y","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"s"},"client":{"ageYears":-3},"need":{"concerns":["none"],"urgency":"soon","severity":"x"}}','{"type":"referral","id":"z","id":"z2"}','{"a":"\\ud800"}']
 for i in range(9): out += bad
+if "--status" in sys.argv[1:]:
+    # A separate generator, so that the requests above are the same with or without status updates.
+    rs = random.Random(150)
+    statuses = ["acknowledged","first_contact","assessment_started","assessment_completed","service_started","closed","withdrawn","reassigned"]
+    mixed = []
+    pending = []
+    for line in out:
+        mixed.append(line)
+        try:
+            rid = json.loads(line).get("id") if line.startswith("{") else None
+        except ValueError:
+            rid = None
+        if isinstance(rid, str) and rs.random() < 0.4:
+            pending.append(rid)
+        while pending and rs.random() < 0.5:
+            target = pending.pop(rs.randrange(len(pending)))
+            st = rs.choice(statuses)
+            u = {"referralId": target, "status": st, "at": "2027-01-0%dT1%d:00:00+02:00" % (rs.randrange(4, 10), rs.randrange(10)), "team": rs.choice(["ph-fc-heinola","ph-triage","lu-fc-sv","ph-cp-intake"])}
+            if rs.random() < 0.03: u.pop("at")
+            if rs.random() < 0.02: u["status"] = "lost"
+            mixed.append(json.dumps(u))
+            if rs.random() < 0.3: pending.append(target)
+    mixed.append(json.dumps({"referralId": "no-such-referral", "status": "closed", "at": "2027-01-05T10:00:00+02:00", "team": "ph-triage"}))
+    out = mixed
 sys.stdout.write('\n'.join(out) + '\n')
 
