@@ -907,46 +907,73 @@ final class RecordProcessor: @unchecked Sendable {
     /// A stable hash of a request's content (FNV-1a over its validated fields), so that a byte-for-byte different
     /// but equal retry is recognised as the same request.
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func bytes(_ text: String) {
+        var hash = FNV1a()
+        hash.mix(request.type.rawValue)
+        hash.mix(request.id)
+        hash.mix(String(request.submittedAt.timeIntervalSince1970))
+        hash.mix(request.source.system)
+        hash.mix(request.client.ref)
+        if let age = request.client.ageYears { hash.mix(String(age)) } else { hash.mixAbsent() }
+        hash.mix(request.client.municipality)
+        hash.mix(request.client.postalCode)
+        hash.mix(request.client.language)
+        hash.mix(request.client.schoolId)
+        // The same bytes as the comma-joined list, without building it (the hash is stored in the state topic:
+        // it must never change).
+        request.need.concerns.withUnsafeBufferPointer { concerns in
+            for index in concerns.indices {
+                if index > 0 { hash.bytes(",") }
+                hash.bytes(concerns[index].rawValue)
+            }
+        }
+        hash.end()
+        hash.mix(request.need.urgency.rawValue)
+        hash.mix(request.need.severity.rawValue)
+        if let consultation = request.consultation {
+            hash.mix(consultation.caseOwnerTeam)
+            hash.mix(consultation.requestedUnitType?.rawValue)
+            hash.mix(consultation.question)
+        } else {
+            hash.mixAbsent()
+            hash.mixAbsent()
+            hash.mixAbsent()
+        }
+        hash.mix(request.notes)
+        return hash.value
+    }
+
+    /// FNV-1a over texts, each followed by 0xFF; an absent text hashes as the single byte 0x01.
+    private struct FNV1a {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        @inline(__always)
+        mutating func bytes(_ text: String) {
             text.withUTF8InPlace { utf8 in
+                var hash = self.value
                 for byte in utf8 {
                     hash ^= UInt64(byte)
                     hash &*= 0x100_0000_01b3
                 }
+                self.value = hash
             }
         }
-        func end() {
-            hash ^= 0xff
-            hash &*= 0x100_0000_01b3
+
+        @inline(__always)
+        mutating func end() {
+            self.value ^= 0xff
+            self.value &*= 0x100_0000_01b3
         }
-        func mix(_ text: String?) {
-            bytes(text ?? "\u{1}")
-            end()
+
+        @inline(__always)
+        mutating func mix(_ text: String?) {
+            if let text { self.bytes(text) } else { self.bytes("\u{1}") }
+            self.end()
         }
-        mix(request.type.rawValue)
-        mix(request.id)
-        mix(String(request.submittedAt.timeIntervalSince1970))
-        mix(request.source.system)
-        mix(request.client.ref)
-        mix(request.client.ageYears.map(String.init))
-        mix(request.client.municipality)
-        mix(request.client.postalCode)
-        mix(request.client.language)
-        mix(request.client.schoolId)
-        // The same bytes as the comma-joined list, without building it (the hash is stored in the state topic:
-        // it must never change).
-        for (index, concern) in request.need.concerns.enumerated() {
-            if index > 0 { bytes(",") }
-            bytes(concern.rawValue)
+
+        @inline(__always)
+        mutating func mixAbsent() {
+            self.bytes("\u{1}")
+            self.end()
         }
-        end()
-        mix(request.need.urgency.rawValue)
-        mix(request.need.severity.rawValue)
-        mix(request.consultation?.caseOwnerTeam)
-        mix(request.consultation?.requestedUnitType?.rawValue)
-        mix(request.consultation?.question)
-        mix(request.notes)
-        return hash
     }
 }
