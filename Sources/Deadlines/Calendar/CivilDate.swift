@@ -63,7 +63,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The local date of `instant` in `timeZone` (Europe/Helsinki unless told otherwise).
     ///
     /// A request at 23:30 UTC on a summer Sunday is on Monday in Helsinki (UTC+3).
-    public init(instant: Date, in timeZone: TimeZone = .helsinki) {
+    public init(instant: Date, in timeZone: TimeZone? = nil) {
         let seconds = Int((instant.timeIntervalSince1970).rounded(.down))
         // Offsets change on whole seconds: the offset at the whole second is the offset at the instant.
         let local = seconds + UTCOffsets.offset(atSecond: Int64(seconds), in: timeZone)
@@ -127,7 +127,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// The first instant of this local day in `timeZone`.
-    public func startOfDay(in timeZone: TimeZone = .helsinki) -> Date {
+    public func startOfDay(in timeZone: TimeZone? = nil) -> Date {
         let localMidnight = self.daysSinceEpoch * 86_400
         // Resolve the UTC offset in force at local midnight; two passes settle a DST change between the guesses.
         // (The offsets come from the cache of spans between transitions; the time-zone database is slow.)
@@ -141,7 +141,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     ///
     /// This is the representation of "due at the end of the day" everywhere in this module. Across a DST change
     /// the day is 23 or 25 hours long; the end of the day is always one millisecond before the next local midnight.
-    public func endOfDay(in timeZone: TimeZone = .helsinki) -> Date {
+    public func endOfDay(in timeZone: TimeZone? = nil) -> Date {
         Date(epochMilliseconds: self.adding(days: 1).startOfDay(in: timeZone).epochMilliseconds - 1)
     }
 

@@ -6,13 +6,13 @@ import struct Foundation.TimeZone
 /// Due times are shown in local time so that a reader sees the due date itself; the offset makes the text an
 /// exact instant.
 public enum LocalRFC3339 {
-    /// Formats `instant` at the UTC offset `timeZone` has at that instant, with milliseconds.
-    public static func format(_ instant: Date, in timeZone: TimeZone = .helsinki) -> String {
+    /// Formats `instant` at the UTC offset `timeZone` (`nil`: Europe/Helsinki) has at that instant, with milliseconds.
+    public static func format(_ instant: Date, in timeZone: TimeZone? = nil) -> String {
         format(epochMilliseconds: instant.epochMilliseconds, in: timeZone)
     }
 
     /// Formats an instant given in milliseconds since 1970-01-01T00:00:00Z.
-    public static func format(epochMilliseconds: Int64, in timeZone: TimeZone = .helsinki) -> String {
+    public static func format(epochMilliseconds: Int64, in timeZone: TimeZone? = nil) -> String {
         let parts = Self.parts(epochMilliseconds: epochMilliseconds, in: timeZone)
         guard parts.isFast else {
             return Self.slowFormat(date: parts.date, millisecondsOfDay: parts.millisecondsOfDay, offset: parts.offset)
@@ -26,14 +26,14 @@ public enum LocalRFC3339 {
 
     /// Writes the text of `instant` into `buffer` (at least ``maximumLength`` bytes); the bytes
     /// ``format(_:in:)`` returns.
-    public static func write(_ instant: Date, in timeZone: TimeZone = .helsinki, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    public static func write(_ instant: Date, in timeZone: TimeZone? = nil, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         Self.write(epochMilliseconds: instant.epochMilliseconds, in: timeZone, into: buffer)
     }
 
     /// Writes the text into `buffer` (at least ``maximumLength`` bytes), for writers that need no string of it.
     ///
     /// - Returns: the number of bytes written, the same bytes ``format(epochMilliseconds:in:)`` returns.
-    public static func write(epochMilliseconds: Int64, in timeZone: TimeZone = .helsinki, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    public static func write(epochMilliseconds: Int64, in timeZone: TimeZone? = nil, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         precondition(buffer.count >= Self.maximumLength, "LocalRFC3339.write needs a buffer of maximumLength bytes")
         let parts = Self.parts(epochMilliseconds: epochMilliseconds, in: timeZone)
         guard parts.isFast else {
@@ -53,7 +53,7 @@ public enum LocalRFC3339 {
         var isFast: Bool { (0...9999).contains(self.date.year) && abs(self.offset) < 86_400 }
     }
 
-    private static func parts(epochMilliseconds: Int64, in timeZone: TimeZone) -> Parts {
+    private static func parts(epochMilliseconds: Int64, in timeZone: TimeZone?) -> Parts {
         let wholeSeconds = epochMilliseconds >= 0 ? epochMilliseconds / 1000 : (epochMilliseconds - 999) / 1000
         let offset = UTCOffsets.offset(atSecond: wholeSeconds, in: timeZone)
         let local = epochMilliseconds + Int64(offset) * 1000

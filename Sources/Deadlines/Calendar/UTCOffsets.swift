@@ -17,6 +17,15 @@ enum UTCOffsets {
     /// date, and the instants a router handles fall into few spans (a zone changes its offset twice a year).
     private static let spans = Mutex<[OffsetSpan]>([])
 
+    /// The offset at `second` in `timeZone`; `nil` is Europe/Helsinki, read from a table made once, without a lock
+    /// (every due time, event time and local date of the hot path is in Helsinki).
+    static func offset(atSecond second: Int64, in timeZone: TimeZone?) -> Int {
+        guard let timeZone else {
+            return Self.helsinki.offset(atSecond: second) ?? Self.offset(atSecond: second, in: TimeZone.helsinki)
+        }
+        return Self.offset(atSecond: second, in: timeZone)
+    }
+
     static func offset(atSecond second: Int64, in timeZone: TimeZone) -> Int {
         let zone = timeZone.identifier
         let cached = Self.spans.withLock { spans in
@@ -36,5 +45,45 @@ enum UTCOffsets {
             spans.append(OffsetSpan(zone: zone, from: second, until: until, offset: offset))
         }
         return offset
+    }
+
+    private static let helsinki = Transitions(TimeZone.helsinki, from: 0, until: 7_258_118_400)
+
+    /// A zone's offsets between two instants, as the spans between its transitions: immutable once made.
+    struct Transitions: Sendable {
+        /// The start of each span, ascending, and its offset; the last span ends at `until`.
+        private let starts: [Int64]
+        private let offsets: [Int]
+        private let until: Int64
+
+        /// Spans from `from` (seconds since the epoch) up to `until`, as the time-zone database gives them.
+        init(_ timeZone: TimeZone, from: Int64, until: Int64) {
+            var starts: [Int64] = []
+            var offsets: [Int] = []
+            var second = from
+            while second < until {
+                let instant = Date(timeIntervalSince1970: Double(second))
+                starts.append(second)
+                offsets.append(timeZone.secondsFromGMT(for: instant))
+                guard let next = timeZone.nextDaylightSavingTimeTransition(after: instant) else { break }
+                second = Int64(next.timeIntervalSince1970.rounded(.down))
+            }
+            self.starts = starts
+            self.offsets = offsets
+            self.until = until
+        }
+
+        /// The offset at `second`, or `nil` outside the table.
+        func offset(atSecond second: Int64) -> Int? {
+            guard let first = self.starts.first, second >= first, second < self.until else { return nil }
+            // The last span starting at or before `second`.
+            var low = 0
+            var high = self.starts.count
+            while high - low > 1 {
+                let middle = (low + high) / 2
+                if self.starts[middle] <= second { low = middle } else { high = middle }
+            }
+            return self.offsets[low]
+        }
     }
 }

@@ -22,6 +22,9 @@ public struct DeadlineCalculator: Sendable {
     public let school: CalendarSelection
     /// The zone whose local dates are counted.
     public let timeZone: TimeZone
+    /// ``timeZone`` as the local-date functions take it: `nil` for Europe/Helsinki, whose offsets they read from a
+    /// table without asking the zone.
+    private let zone: TimeZone?
     /// Day-based deadlines computed before, when the owner keeps the calculator for many counts.
     public let cache: DeadlineCache?
 
@@ -44,6 +47,7 @@ public struct DeadlineCalculator: Sendable {
         self.national = national
         self.school = school ?? .fallback(to: national, reason: "no school calendar was given")
         self.timeZone = timeZone
+        self.zone = timeZone.identifier == TimeZone.helsinki.identifier ? nil : timeZone
         self.cache = cache
     }
 
@@ -57,7 +61,7 @@ public struct DeadlineCalculator: Sendable {
     /// - Throws: ``DeadlineError`` when the count is out of range or the calendar has no working days.
     public func deadline(_ span: DeadlineSpan, from start: Date, roll: Bool = true) throws(DeadlineError) -> Deadline {
         guard span.countRange.contains(span.count) else { throw .countOutOfRange(span) }
-        let startDate = CivilDate(instant: start, in: self.timeZone)
+        let startDate = CivilDate(instant: start, in: self.zone)
         if case .clockHours(let hours) = span {
             return self.clockHours(hours, span: span, from: start, startDate: startDate)
         }
@@ -119,15 +123,15 @@ public struct DeadlineCalculator: Sendable {
             rawDate: rawDate,
             rolledDate: rolledDate,
             rollApplied: roll,
-            rawDueAt: rawDate.endOfDay(in: self.timeZone),
-            dueAt: dueDate.endOfDay(in: self.timeZone),
+            rawDueAt: rawDate.endOfDay(in: self.zone),
+            dueAt: dueDate.endOfDay(in: self.zone),
             explanation: explanation
         )
     }
 
     private func clockHours(_ hours: Int, span: DeadlineSpan, from start: Date, startDate: CivilDate) -> Deadline {
         let due = Date(epochMilliseconds: start.epochMilliseconds + Int64(hours) * 3_600_000)
-        let dueDate = CivilDate(instant: due, in: self.timeZone)
+        let dueDate = CivilDate(instant: due, in: self.zone)
         return Deadline(
             span: span,
             start: start,
