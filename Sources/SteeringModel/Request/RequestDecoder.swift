@@ -26,7 +26,7 @@ enum RequestDecoder {
         guard reader.object(Self.topNames, { reader, name in fields.read(name, from: &reader) }) else { return nil }
         reader.skipWhitespace()
         guard reader.index == bytes.count else { return nil }
-        return fields.request(maximumTextLength: maximumTextLength)
+        return fields.takeRequest(maximumTextLength: maximumTextLength)
     }
 
     /// The status update in `bytes`, or `nil` when only the full path can tell (as for requests).
@@ -76,7 +76,7 @@ enum RequestDecoder {
     static let needNames: [StaticString] = ["concerns", "urgency", "severity"]
     static let consultationNames: [StaticString] = ["caseOwnerTeam", "requestedUnitType", "question"]
 
-    /// What has been read, as the full path would have it; checked and put together by ``request(maximumTextLength:)``.
+    /// What has been read, as the full path would have it; checked and put together by ``takeRequest(maximumTextLength:)``.
     private struct Fields {
         var type: RequestType?
         var id: String?
@@ -197,11 +197,14 @@ enum RequestDecoder {
         }
 
         /// The request, when everything the full path requires is here and the free texts are within their limit.
-        func request(maximumTextLength limit: Int) -> ReferralRequest? {
-            guard let type = self.type, let id = self.id, let submittedAt = self.submittedAt, let system = self.system,
-                let concerns = self.concerns, let urgency = self.urgency, let severity = self.severity
+        /// The texts are moved out of the fields (read once, at the end): building the request from a borrowed copy
+        /// retained every text and released it again with the fields.
+        mutating func takeRequest(maximumTextLength limit: Int) -> ReferralRequest? {
+            // Taken even when the request is then refused: the fields are not read again.
+            guard let type = self.type, let id = self.id.take(), let submittedAt = self.submittedAt,
+                let system = self.system.take(), let concerns = self.concerns.take(), let urgency = self.urgency,
+                let severity = self.severity
             else { return nil }
-            var client = ReferralRequest.Client()
             switch type {
             case .referral:
                 // Who and how old are required of a referral; a consultation block is not allowed on one.
@@ -209,32 +212,34 @@ enum RequestDecoder {
             case .consultation:
                 guard self.hasConsultation else { return nil }
             }
-            if self.hasClient {
-                client.ref = self.ref
-                client.ageYears = self.ageYears
-                client.municipality = self.municipality
-                client.postalCode = self.postalCode
-                if let language = self.language { client.language = language }
-                client.schoolId = self.schoolId
-            }
             // A text has at most as many characters as UTF-8 bytes: only a long one needs its characters counted.
             func withinLimit(_ text: String?) -> Bool {
                 guard let text else { return true }
                 return text.utf8.count <= limit || text.count <= limit
             }
             guard withinLimit(self.notes), withinLimit(self.question) else { return nil }
+            let client =
+                self.hasClient
+                ? ReferralRequest.Client(
+                    ref: self.ref.take(), ageYears: self.ageYears, municipality: self.municipality.take(),
+                    postalCode: self.postalCode.take(), language: self.language.take() ?? "fi",
+                    schoolId: self.schoolId.take())
+                : ReferralRequest.Client()
             return ReferralRequest(
                 type: type,
                 id: id,
                 submittedAt: submittedAt,
-                source: ReferralRequest.Source(system: system, unit: self.unit, professionalRole: self.professionalRole),
+                source: ReferralRequest.Source(
+                    system: system, unit: self.unit.take(),
+                    professionalRole: self.professionalRole.take()),
                 client: client,
                 need: ReferralRequest.Need(concerns: concerns, urgency: urgency, severity: severity),
                 consultation: type == .consultation
                     ? ReferralRequest.Consultation(
-                        caseOwnerTeam: self.caseOwnerTeam, requestedUnitType: self.requestedUnitType, question: self.question)
+                        caseOwnerTeam: self.caseOwnerTeam.take(), requestedUnitType: self.requestedUnitType,
+                        question: self.question.take())
                     : nil,
-                notes: self.notes
+                notes: self.notes.take()
             )
         }
     }
