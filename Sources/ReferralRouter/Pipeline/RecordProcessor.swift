@@ -243,51 +243,93 @@ final class RecordProcessor: @unchecked Sendable {
         if existing == nil {
             self.changeLoad(decision.owner.teamId, by: 1)
         }
-        // The state change is made; the outputs are encoded from values fixed now, on the output worker.
-        let planner = self.planner
+        // The state change is made; the outputs are encoded from values fixed now, on the output worker. They travel
+        // in one immutable object: captured one by one, each value was copied into the closure and copied again
+        // where it was read (every text of the request retained and released twice).
         let consultations = decision.consultations.count
-        let (events, deadlines) = started
-        let (partition, state) = (record.partition, entry)
-        let encode: @Sendable () -> [OutputRecord] = {
-            let milestones = planner.plan(decision, request: request, policy: policy, computed: deadlines)
-            var outputs: [OutputRecord] = []
-            outputs.reserveCapacity(3 + decision.consultations.count + events.count)
-            // What every output of this decision shares is built once: the time, the subject, the trace.
-            let stamp = self.stamp(now, subject: request.id, subjectBytes: key, traceparent: trace)
-            let assignment = AssignmentEncoder.assignment(
-                decision, request: request, decidedAt: now, slaPolicy: decision.slaPolicy, milestones: milestones,
-                decidedAtText: stamp.timeText)
-            let assignmentId = Self.outputId(request.id, "/assignment")
-            outputs.append(
-                OutputRecord(
-                    id: assignmentId, topic: self.topics.assignments, partition: nil, key: key, value: assignment,
-                    sharedHeaders: self.assignmentHeaders, eventHeaders: stamp.headers,
-                    idHeaderNames: OutputRecord.cloudEventIdHeaders))
-            // In place: `for … in` copied each consultation and event out (their strings retained and released).
-            decision.consultations.withUnsafeBufferPointer { consultations in
-                for index in consultations.indices {
-                    let consultationId = Self.outputId(request.id, "/consultation/", consultations[index].unitType.rawValue)
-                    outputs.append(
-                        OutputRecord(
-                            id: consultationId, topic: self.topics.consultations, partition: nil, key: key,
-                            value: AssignmentEncoder.consultation(
-                                consultations[index], decision: decision, request: request, decidedAt: now,
-                                decidedAtText: stamp.timeText),
-                            sharedHeaders: self.consultationHeaders, eventHeaders: stamp.headers,
-                            idHeaderNames: OutputRecord.cloudEventIdHeaders))
-                }
-            }
-            events.withUnsafeBufferPointer { events in
-                for index in events.indices {
-                    outputs.append(self.slaRecord(events[index], stamp: stamp, key: key))
-                }
-            }
-            outputs.append(
-                self.stateRecord(
-                    request.id, state, partition: partition, now: now, nowText: stamp.timeText, key: key))
-            return outputs
-        }
+        let routed = Routed(
+            planner: self.planner, request: request, decision: decision, policy: policy, events: started.events,
+            deadlines: started.deadlines, state: entry, partition: record.partition, now: now, key: key, traceparent: trace)
+        let encode: @Sendable () -> [OutputRecord] = { self.outputs(of: routed) }
         return Result(outputs: [], outcome: .routed(consultations: consultations), deferred: encode)
+    }
+
+    /// What a routed request's outputs are encoded from (``outputs(of:)``), fixed when it was decided.
+    private final class Routed: Sendable {
+        /// The planner of the configuration that decided (a reload may replace the processor's meanwhile).
+        let planner: DecisionPlanner
+        let request: ReferralRequest
+        let decision: Decision
+        let policy: DecisionPlanner.PolicyMilestones?
+        let events: [SLAEvent]
+        let deadlines: [ReferralTimers.MilestoneDeadline]
+        let state: ReferralEntry
+        let partition: Int32
+        let now: Date
+        let key: [UInt8]
+        let traceparent: KafkaHeader?
+
+        init(
+            planner: DecisionPlanner, request: ReferralRequest, decision: Decision, policy: DecisionPlanner.PolicyMilestones?, events: [SLAEvent],
+            deadlines: [ReferralTimers.MilestoneDeadline], state: ReferralEntry, partition: Int32, now: Date,
+            key: [UInt8], traceparent: KafkaHeader?
+        ) {
+            self.planner = planner
+            self.request = request
+            self.decision = decision
+            self.policy = policy
+            self.events = events
+            self.deadlines = deadlines
+            self.state = state
+            self.partition = partition
+            self.now = now
+            self.key = key
+            self.traceparent = traceparent
+        }
+    }
+
+    /// The records a routed request publishes: its assignment, a record per consultation, its SLA events and its
+    /// state. Run on the output worker.
+    private func outputs(of routed: Routed) -> [OutputRecord] {
+        let decision = routed.decision
+        let request = routed.request
+        let milestones = routed.planner.plan(decision, request: request, policy: routed.policy, computed: routed.deadlines)
+        var outputs: [OutputRecord] = []
+        outputs.reserveCapacity(3 + decision.consultations.count + routed.events.count)
+        // What every output of this decision shares is built once: the time, the subject, the trace.
+        let stamp = self.stamp(routed.now, subject: request.id, subjectBytes: routed.key, traceparent: routed.traceparent)
+        let assignment = AssignmentEncoder.assignment(
+            decision, request: request, decidedAt: routed.now, slaPolicy: decision.slaPolicy, milestones: milestones,
+            decidedAtText: stamp.timeText)
+        outputs.append(
+            OutputRecord(
+                id: Self.outputId(request.id, "/assignment"), topic: self.topics.assignments, partition: nil,
+                key: routed.key, value: assignment, sharedHeaders: self.assignmentHeaders, eventHeaders: stamp.headers,
+                idHeaderNames: OutputRecord.cloudEventIdHeaders))
+        // In place: `for … in` copied each consultation and event out (their strings retained and released).
+        decision.consultations.withUnsafeBufferPointer { consultations in
+            for index in consultations.indices {
+                let consultationId = Self.outputId(request.id, "/consultation/", consultations[index].unitType.rawValue)
+                outputs.append(
+                    OutputRecord(
+                        id: consultationId, topic: self.topics.consultations, partition: nil, key: routed.key,
+                        value: AssignmentEncoder.consultation(
+                            consultations[index], decision: decision, request: request, decidedAt: routed.now,
+                            decidedAtText: stamp.timeText),
+                        sharedHeaders: self.consultationHeaders, eventHeaders: stamp.headers,
+                        idHeaderNames: OutputRecord.cloudEventIdHeaders))
+            }
+        }
+        routed.events.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                outputs.append(self.slaRecord(events[index], stamp: stamp, key: routed.key))
+            }
+        }
+        outputs.append(
+            self.stateRecord(
+                request.id, routed.state, partition: routed.partition, now: routed.now, nowText: stamp.timeText,
+                key: routed.key))
+        return outputs
     }
 
     private func processStatus(_ record: KafkaRecord) -> Result {
