@@ -747,17 +747,20 @@ final class RecordProcessor: @unchecked Sendable {
 
     /// What one referral adds to its team's timer counts.
     private static func timerCounts(of entry: ReferralEntry) -> (team: String, counts: TimerCounts)? {
-        guard let timers = entry.timers, let team = timers.teamId else { return nil }
+        guard let team = entry.timers?.teamId else { return nil }
         var counts = TimerCounts()
-        for timer in timers.timers {
-            switch timer.state {
-            case .running:
-                counts.open += 1
-                if timer.warningsFired > 0 { counts.warned += 1 }
-            case .breached:
-                counts.breached += 1
-            default:
-                break
+        // In place: a copy of the timers (and of each timer, by `for timer in`) retained all their strings.
+        entry.timers?.timers.withUnsafeBufferPointer { timers in
+            for index in timers.indices {
+                switch timers[index].state {
+                case .running:
+                    counts.open += 1
+                    if timers[index].warningsFired > 0 { counts.warned += 1 }
+                case .breached:
+                    counts.breached += 1
+                default:
+                    break
+                }
             }
         }
         return (team, counts)

@@ -27,15 +27,18 @@ final class TimerStateWriter: Sendable {
         json.field("teamId", timers.teamId)
         json.key("timers")
         json.beginArray()
-        for timer in timers.timers {
-            json.beginObject()
-            json.field("milestone", timer.milestone)
-            json.field("state", Int(timer.state.rawValue))
-            json.field("warningsFired", Int(timer.warningsFired))
-            json.field("startMs", Int(timer.startMilliseconds))
-            json.field("dueMs", Int(timer.dueMilliseconds))
-            json.rawMembers(self.policyPart(of: timer))
-            json.endObject()
+        // In place: `for timer in` copied each timer out (its strings and sets retained and released).
+        timers.timers.withUnsafeBufferPointer { timers in
+            for index in timers.indices {
+                json.beginObject()
+                json.field("milestone", timers[index].milestone)
+                json.field("state", Int(timers[index].state.rawValue))
+                json.field("warningsFired", Int(timers[index].warningsFired))
+                json.field("startMs", Int(timers[index].startMilliseconds))
+                json.field("dueMs", Int(timers[index].dueMilliseconds))
+                json.rawMembers(self.policyPart(of: timers[index]))
+                json.endObject()
+            }
         }
         json.endArray()
         json.endObject()

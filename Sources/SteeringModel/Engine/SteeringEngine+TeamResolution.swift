@@ -48,7 +48,9 @@ extension SteeringEngine {
         let age = request.client.ageYears
         let language = request.client.language
         var area: String?
-        let candidates: [RegionConfiguration.Team]
+        // The unit type's teams of the region, and which of them are candidates (read in place, see `pick`).
+        let teams: [RegionConfiguration.Team]
+        let candidacy: Candidacy
         // What the trace's text says the team was chosen by.
         let basis: Basis
         switch unitType {
@@ -65,11 +67,10 @@ extension SteeringEngine {
             case .success(let found):
                 area = found.area
                 basis = .area(found.basis, municipality: municipality.code, area: found.area)
+                candidacy = .area(found.area, age: age)
             }
-            candidates = region.teams(of: unitType).filter { team in
-                (team.areas ?? []).contains(area!) && team.serves(age: age)
-            }
-            guard !candidates.isEmpty else {
+            teams = region.teams(of: unitType)
+            guard teams.contains(where: { candidacy.accepts($0) }) else {
                 return self.triage(
                     region,
                     because: "no \(unitType.rawValue) team serves area \(area!) for \(Self.ageText(age))",
@@ -86,7 +87,8 @@ extension SteeringEngine {
             }
             // The school decides, even when the client's home municipality is in another region.
             region = school.region
-            candidates = school.region.teams(of: .schoolWelfare).filter { $0.id == school.school.team }
+            teams = school.region.teams(of: .schoolWelfare)
+            candidacy = .team(school.school.team)
             basis = .school(schoolId)
         case .triage:
             return self.triage(region, because: "the rule names the triage team", language: language, trace: &trace)
@@ -94,8 +96,9 @@ extension SteeringEngine {
             if let unresolved = location.unresolved {
                 return self.triage(region, because: unresolved, language: language, trace: &trace)
             }
-            candidates = region.teams(of: unitType).filter { $0.serves(age: age) }
-            guard !candidates.isEmpty else {
+            teams = region.teams(of: unitType)
+            candidacy = .age(age)
+            guard teams.contains(where: { candidacy.accepts($0) }) else {
                 return self.triage(
                     region,
                     because: "region \(region.id) has no \(unitType.rawValue) team for \(Self.ageText(age))",
@@ -103,8 +106,12 @@ extension SteeringEngine {
             }
             basis = .region
         }
-        // Validated above: candidates is not empty.
-        let pick = Self.pick(candidates, language: language, loads: loads, keeping: keeping)!
+        // Validated above: there is a candidate (a school's team is checked when the configuration is loaded).
+        guard
+            let pick = Self.pick(teams, where: { candidacy.accepts($0) }, language: language, loads: loads, keeping: keeping)
+        else {
+            return self.triage(region, because: "no \(unitType.rawValue) team is a candidate", language: language, trace: &trace)
+        }
         // One string, written in place: made per decision, it was three (the basis, the pick, both joined).
         var reason = ""
         reason.reserveCapacity(192)
@@ -228,6 +235,24 @@ extension SteeringEngine {
         var description: String { self.reason }
     }
 
+    /// Which of a unit type's teams may own a case.
+    enum Candidacy {
+        /// Those serving the area and the age.
+        case area(String, age: Int?)
+        /// The one team (a school's).
+        case team(String)
+        /// Those serving the age.
+        case age(Int?)
+
+        func accepts(_ team: RegionConfiguration.Team) -> Bool {
+            switch self {
+            case .area(let area, let age): team.areas?.contains(area) == true && team.serves(age: age)
+            case .team(let id): team.id == id
+            case .age(let age): team.serves(age: age)
+            }
+        }
+    }
+
     struct Pick {
         var team: RegionConfiguration.Team
         var languageMatched: Bool
@@ -240,27 +265,50 @@ extension SteeringEngine {
 
     /// Chooses among candidates: the client's language first, then the least open load relative to capacity,
     /// then the team id (so that equal candidates never depend on configuration order).
+    ///
+    /// The candidates are the teams `isCandidate` accepts, read in place: filtered into arrays of their own, every
+    /// candidate's strings were retained and released again (twice when the language narrowed them).
     static func pick(
-        _ candidates: [RegionConfiguration.Team], language: String, loads: [String: Int], keeping: String? = nil
+        _ teams: [RegionConfiguration.Team], where isCandidate: (RegionConfiguration.Team) -> Bool, language: String,
+        loads: [String: Int], keeping: String? = nil
     ) -> Pick? {
-        guard !candidates.isEmpty else { return nil }
-        let speakers = candidates.count { $0.languages.contains(language) }
-        let languageMatched = speakers > 0
-        let pool = speakers == candidates.count || !languageMatched
-            ? candidates : candidates.filter { $0.languages.contains(language) }
-        if let keeping, let kept = pool.first(where: { $0.id == keeping }) {
-            return Pick(team: kept, languageMatched: languageMatched, poolCount: pool.count, candidateCount: candidates.count, kept: true)
+        var candidateCount = 0
+        var speakers = 0
+        for index in teams.indices where isCandidate(teams[index]) {
+            candidateCount += 1
+            if teams[index].languages.contains(language) { speakers += 1 }
         }
-        let best = pool.min { lhs, rhs in
-            let lhsLoad = loads[lhs.id] ?? 0
-            let rhsLoad = loads[rhs.id] ?? 0
+        guard candidateCount > 0 else { return nil }
+        let languageMatched = speakers > 0
+        // All candidates are in the pool when all or none of them work in the language.
+        let narrowed = languageMatched && speakers < candidateCount
+        let poolCount = narrowed ? speakers : candidateCount
+        var kept: Int?
+        var best: Int?
+        for index in teams.indices where isCandidate(teams[index]) {
+            guard !narrowed || teams[index].languages.contains(language) else { continue }
+            if let keeping, kept == nil, teams[index].id == keeping { kept = index }
+            guard let current = best else {
+                best = index
+                continue
+            }
             // Compare load/capacity without floating point.
-            let lhsScore = lhsLoad * rhs.capacity
-            let rhsScore = rhsLoad * lhs.capacity
-            return lhsScore != rhsScore ? lhsScore < rhsScore : lhs.id < rhs.id
-        }!
+            let load = loads[teams[index].id] ?? 0
+            let bestLoad = loads[teams[current].id] ?? 0
+            let score = load * teams[current].capacity
+            let bestScore = bestLoad * teams[index].capacity
+            if score != bestScore ? score < bestScore : teams[index].id < teams[current].id {
+                best = index
+            }
+        }
+        if let kept {
+            return Pick(
+                team: teams[kept], languageMatched: languageMatched, poolCount: poolCount, candidateCount: candidateCount,
+                kept: true)
+        }
         return Pick(
-            team: best, languageMatched: languageMatched, poolCount: pool.count, candidateCount: candidates.count)
+            team: teams[best!], languageMatched: languageMatched, poolCount: poolCount,
+            candidateCount: candidateCount)
     }
 
     /// Appends why the pick was made, for the trace, to `text`: the language, then (among several) the load.

@@ -115,8 +115,12 @@ public final class SteeringEngine: Sendable {
                         reason: "condition holds, but \(target.unitType.rawValue) is already consulted"))
                 continue
             }
-            let candidates = region.teams(of: target.unitType).filter { $0.serves(age: request.client.ageYears) }
-            guard let pick = Self.pick(candidates, language: request.client.language, loads: loads) else {
+            let age = request.client.ageYears
+            guard
+                let pick = Self.pick(
+                    region.teams(of: target.unitType), where: { $0.serves(age: age) }, language: request.client.language,
+                    loads: loads)
+            else {
                 trace.append(
                     .init(
                         kind: .consultation, ruleId: rule.id, matched: false,
