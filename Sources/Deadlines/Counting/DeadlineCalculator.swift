@@ -15,7 +15,10 @@ import Synchronization
 ///
 /// Dates are taken in ``timeZone`` (Europe/Helsinki): a request at 23:30 UTC on a summer Sunday is counted
 /// from Monday.
-public struct DeadlineCalculator: Sendable {
+///
+/// A class, immutable: a calculator is kept per municipality, school and day and handed to every referral of
+/// them; as a structure each hand-over retained and released each of its calendars, its zone and its cache.
+public final class DeadlineCalculator: Sendable {
     /// The calendar of working days (and of the 5 § roll for every span but school working days).
     public let national: NationalCalendar
     /// The calendar of school working days, possibly the national one standing in.
