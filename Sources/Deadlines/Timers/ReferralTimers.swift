@@ -96,7 +96,7 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
 
     /// The earliest instant at which a pending warning or breach fires; `nil` when none is pending.
     public var nextWakeUp: Date? {
-        self.timers.lazy.compactMap(\.nextFiringMilliseconds).min().map { Date(epochMilliseconds: $0) }
+        self.timers.lazy.compactMap { $0.nextFiringMilliseconds }.min().map { Date(epochMilliseconds: $0) }
     }
 
     /// The referral was assigned: start the policy's timers.

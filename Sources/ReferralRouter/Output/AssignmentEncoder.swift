@@ -100,7 +100,7 @@ public enum AssignmentEncoder {
             }
         }
         json.endArray()
-        json.field("concerns", strings: request.need.concerns.lazy.map(\.rawValue))
+        json.field("concerns", strings: request.need.concerns.lazy.map { $0.rawValue })
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.key("language")
@@ -176,7 +176,7 @@ public enum AssignmentEncoder {
         json.field("clientRef", request.client.ref)
         json.field("ageYears", request.client.ageYears)
         json.field("language", request.client.language)
-        json.field("concerns", strings: request.need.concerns.lazy.map(\.rawValue))
+        json.field("concerns", strings: request.need.concerns.lazy.map { $0.rawValue })
         json.field("urgency", request.need.urgency.rawValue)
         json.field("severity", request.need.severity.rawValue)
         json.field("question", request.consultation?.question)

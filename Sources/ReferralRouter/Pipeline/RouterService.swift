@@ -387,7 +387,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         try jobs.withUnsafeBufferPointer { jobs in
             let outputs = jobs.map { $0.result.materialize() }
             let tokens = self.tracker.register(
-                jobs.indices.map { (jobs[$0].partition, jobs[$0].offset, outputs[$0].map(\.topic)) })
+                jobs.indices.map { (jobs[$0].partition, jobs[$0].offset, outputs[$0].map { $0.topic }) })
             let assignments = self.settings.topics.assignments
             var produced: [(token: UInt64, inputTimestamp: Int64)] = []
             produced.reserveCapacity(jobs.count)
@@ -487,7 +487,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.worker.submit { [self] in
             for (partition, batch) in Dictionary(grouping: outputs, by: { $0.partition ?? 0 }) {
                 let input = KafkaPartition(topic: requests, partition: partition)
-                let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map(\.topic))
+                let tokens = self.tracker.register(input, offset: nil, outputTopics: batch.map { $0.topic })
                 for index in batch.indices {
                     try self.producer.produce(batch, at: index, token: tokens[index])
                 }

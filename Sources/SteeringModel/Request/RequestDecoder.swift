@@ -366,7 +366,7 @@ enum RequestDecoder {
 
         /// A string of exactly `count` ASCII digits (a municipality or postal code).
         mutating func digits(_ count: Int) -> String? {
-            guard let range = self.string(), range.count == count, self.slice(range).allSatisfy(\.isASCIIDigit) else {
+            guard let range = self.string(), range.count == count, self.slice(range).allSatisfy({ $0.isASCIIDigit }) else {
                 return nil
             }
             return self.text(range)

@@ -205,7 +205,7 @@ public struct RequestValidator: Sendable {
             }
         }
         if let municipality = reader.string(object, "municipality", path: "client.municipality", required: false) {
-            if municipality.utf8.count == 3, municipality.utf8.allSatisfy(\.isASCIIDigit) {
+            if municipality.utf8.count == 3, municipality.utf8.allSatisfy({ $0.isASCIIDigit }) {
                 client.municipality = municipality
             } else {
                 reader.problem(
@@ -214,7 +214,7 @@ public struct RequestValidator: Sendable {
             }
         }
         if let postalCode = reader.string(object, "postalCode", path: "client.postalCode", required: false) {
-            if postalCode.utf8.count == 5, postalCode.utf8.allSatisfy(\.isASCIIDigit) {
+            if postalCode.utf8.count == 5, postalCode.utf8.allSatisfy({ $0.isASCIIDigit }) {
                 client.postalCode = postalCode
             } else {
                 reader.problem(.badPostalCode, "client.postalCode", "client.postalCode must be 5 digits")
@@ -454,7 +454,7 @@ public enum PersonalIdentityCode {
         for start in 0...(utf8.count - 11) {
             let candidate = utf8[start..<(start + 11)]
             let digits = Array(candidate.prefix(6)) + Array(candidate.dropFirst(7).prefix(3))
-            guard digits.allSatisfy(\.isASCIIDigit), Self.centurySigns.contains(candidate[start + 6]) else { continue }
+            guard digits.allSatisfy({ $0.isASCIIDigit }), Self.centurySigns.contains(candidate[start + 6]) else { continue }
             // The shape alone is enough: a mistyped code (wrong check character) is personal data too.
             if checkCharacters.contains(candidate[start + 10]) {
                 return true
