@@ -165,6 +165,40 @@ public struct JSONWriter: Sendable, TextOutputStream {
         self.afterKey = true
     }
 
+    /// `"key":"value"` in one write when the value needs no escaping (most members of a record): a name and a
+    /// value written one after the other made two calls, two capacity checks and two checks that the buffer is
+    /// not shared.
+    private mutating func member(_ key: StaticString, _ value: String) {
+        guard key.hasPointerRepresentation else {
+            self.key(key)
+            self.value(value)
+            return
+        }
+        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        value.withUTF8InPlace { utf8 in
+            guard !Self.needsEscaping(utf8) else {
+                self.key(key)
+                self.value(value)
+                return
+            }
+            assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+            let comma = self.needsComma()
+            self.write(upTo: name.count + utf8.count + 6) { target in
+                var at = Self.comma(comma, to: target)
+                target[at] = UInt8(ascii: "\"")
+                at += 1
+                at += Self.copy(name, to: target + at)
+                target[at] = UInt8(ascii: "\"")
+                target[at + 1] = UInt8(ascii: ":")
+                target[at + 2] = UInt8(ascii: "\"")
+                at += 3
+                at += Self.copy(utf8, to: target + at)
+                target[at] = UInt8(ascii: "\"")
+                return at + 1
+            }
+        }
+    }
+
     public mutating func value(_ string: String) {
         self.string(string)
     }
@@ -252,14 +286,12 @@ public struct JSONWriter: Sendable, TextOutputStream {
     }
 
     public mutating func field(_ key: StaticString, _ value: String) {
-        self.key(key)
-        self.value(value)
+        self.member(key, value)
     }
 
     public mutating func field(_ key: StaticString, _ value: String?) {
         guard let value else { return }
-        self.key(key)
-        self.value(value)
+        self.member(key, value)
     }
 
     /// A string field whose text `write` puts into a buffer of `capacity` bytes, returning how many it wrote: for
