@@ -151,17 +151,8 @@ public struct JSONWriter: Sendable, TextOutputStream {
             return
         }
         let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
         let comma = self.needsComma()
-        self.write(upTo: name.count + 4) { target in
-            var at = Self.comma(comma, to: target)
-            target[at] = UInt8(ascii: "\"")
-            at += 1
-            at += Self.copy(name, to: target + at)
-            target[at] = UInt8(ascii: "\"")
-            target[at + 1] = UInt8(ascii: ":")
-            return at + 2
-        }
+        self.write(upTo: name.count + 4) { target in Self.writeName(name, comma: comma, to: target) }
         self.afterKey = true
     }
 
@@ -181,17 +172,11 @@ public struct JSONWriter: Sendable, TextOutputStream {
                 self.value(value)
                 return
             }
-            assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
             let comma = self.needsComma()
             self.write(upTo: name.count + utf8.count + 6) { target in
-                var at = Self.comma(comma, to: target)
+                var at = Self.writeName(name, comma: comma, to: target)
                 target[at] = UInt8(ascii: "\"")
                 at += 1
-                at += Self.copy(name, to: target + at)
-                target[at] = UInt8(ascii: "\"")
-                target[at + 1] = UInt8(ascii: ":")
-                target[at + 2] = UInt8(ascii: "\"")
-                at += 3
                 at += Self.copy(utf8, to: target + at)
                 target[at] = UInt8(ascii: "\"")
                 return at + 1
@@ -297,30 +282,69 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// A string field whose text `write` puts into a buffer of `capacity` bytes, returning how many it wrote: for
     /// values such as timestamps that need no `String` of their own. The bytes must need no escaping (ASCII
     /// letters, digits and punctuation other than `"` and `\`).
+    ///
+    /// With a name given as one literal, the name and the value go in one write (as ``member(_:_:)`` does).
     public mutating func field(_ key: StaticString, ascii capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
-        self.key(key)
-        self.afterKey = false
-        self.write(upTo: capacity + 2) { target in
-            target.pointee = UInt8(ascii: "\"")
-            let count = min(write(UnsafeMutableBufferPointer(start: target + 1, count: capacity)), capacity)
+        let name = key.hasPointerRepresentation ? UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount) : nil
+        let comma: Bool
+        if name == nil {
+            self.key(key)
+            self.afterKey = false
+            comma = false
+        } else {
+            comma = self.needsComma()
+        }
+        self.write(upTo: (name.map { $0.count + 4 } ?? 0) + capacity + 2) { target in
+            var at = name.map { Self.writeName($0, comma: comma, to: target) } ?? 0
+            target[at] = UInt8(ascii: "\"")
+            at += 1
+            let count = min(write(UnsafeMutableBufferPointer(start: target + at, count: capacity)), capacity)
             assert(
-                !UnsafeBufferPointer(start: target + 1, count: count).contains {
+                !UnsafeBufferPointer(start: target + at, count: count).contains {
                     $0 < 0x20 || $0 >= 0x80 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\")
                 })
-            target[count + 1] = UInt8(ascii: "\"")
-            return count + 2
+            at += count
+            target[at] = UInt8(ascii: "\"")
+            return at + 1
         }
     }
 
     public mutating func field(_ key: StaticString, _ value: Int) {
-        self.key(key)
-        self.value(value)
+        self.member(key, value)
     }
 
     public mutating func field(_ key: StaticString, _ value: Int?) {
         guard let value else { return }
-        self.key(key)
-        self.value(value)
+        self.member(key, value)
+    }
+
+    /// `"key":value` in one write (see ``member(_:_:)`` for strings).
+    private mutating func member(_ key: StaticString, _ int: Int) {
+        guard key.hasPointerRepresentation else {
+            self.key(key)
+            self.value(int)
+            return
+        }
+        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        let comma = self.needsComma()
+        self.write(upTo: name.count + 4 + 20) { target in
+            let at = Self.writeName(name, comma: comma, to: target)
+            return at + Self.writeDecimal(int, to: target + at)
+        }
+    }
+
+    /// Writes `,"name":` (the comma when `comma`) and returns how many bytes it wrote (at most the name's count
+    /// and 4). A literal name of this contract is plain ASCII (checked in debug builds).
+    @inline(__always)
+    private static func writeName(_ name: UnsafeBufferPointer<UInt8>, comma: Bool, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        assert(!name.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        var at = Self.comma(comma, to: target)
+        target[at] = UInt8(ascii: "\"")
+        at += 1
+        at += Self.copy(name, to: target + at)
+        target[at] = UInt8(ascii: "\"")
+        target[at + 1] = UInt8(ascii: ":")
+        return at + 2
     }
 
     public mutating func field(_ key: StaticString, _ value: Bool) {
