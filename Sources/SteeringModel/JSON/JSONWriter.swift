@@ -95,6 +95,7 @@ public struct JSONWriter: Sendable, TextOutputStream {
         return comma ? 1 : 0
     }
 
+    @inline(__always)
     private mutating func punctuation(_ byte: UInt8, separated: Bool) {
         let comma = separated && self.needsComma()
         self.write(upTo: 2) { target in
