@@ -128,7 +128,12 @@ final class RecordProcessor: @unchecked Sendable {
         self.consultationHeaders = Self.sharedHeaders(
             source: sourceHeader, type: Self.consultationType, schema: Self.consultationSchema)
         self.rejectionHeaders = Self.sharedHeaders(source: sourceHeader, type: Self.rejectionType, schema: Self.rejectionSchema)
-        self.slaHeaders = Self.slaTypes.mapValues { Self.sharedHeaders(source: sourceHeader, type: $0, schema: Self.slaSchema) }
+        var slaHeaders = [[KafkaHeader]](repeating: [], count: SLAEvent.Kind.allCases.count)
+        for kind in SLAEvent.Kind.allCases {
+            slaHeaders[Self.slot(of: kind)] = Self.sharedHeaders(
+                source: sourceHeader, type: Self.slaTypes[kind]!, schema: Self.slaSchema)
+        }
+        self.slaHeaders = slaHeaders
         self.clock = clock
     }
 
@@ -866,7 +871,7 @@ final class RecordProcessor: @unchecked Sendable {
         // The stamp's subject is this event's referral (every caller stamps per referral).
         return OutputRecord(
             id: id, topic: self.topics.sla, partition: nil, key: key ?? Array(event.referralId.utf8), value: json.finish(),
-            sharedHeaders: self.slaHeaders[event.kind] ?? [], eventHeaders: stamp.headers,
+            sharedHeaders: self.slaHeaders[Self.slot(of: event.kind)], eventHeaders: stamp.headers,
             idHeaderNames: OutputRecord.cloudEventIdHeaders)
     }
 
@@ -919,7 +924,19 @@ final class RecordProcessor: @unchecked Sendable {
     private let assignmentHeaders: [KafkaHeader]
     private let consultationHeaders: [KafkaHeader]
     private let rejectionHeaders: [KafkaHeader]
-    private let slaHeaders: [SLAEvent.Kind: [KafkaHeader]]
+    /// The shared headers of each kind of SLA event, at its ``slot(of:)``: found without hashing the kind (a lookup
+    /// per SLA event).
+    private let slaHeaders: [[KafkaHeader]]
+
+    private static func slot(of kind: SLAEvent.Kind) -> Int {
+        switch kind {
+        case .started: 0
+        case .warning: 1
+        case .breached: 2
+        case .met: 3
+        case .cancelled: 4
+        }
+    }
 
     /// The headers every CloudEvent of one type carries.
     private static func sharedHeaders(source: KafkaHeader, type: KafkaHeader, schema: KafkaHeader) -> [KafkaHeader] {
