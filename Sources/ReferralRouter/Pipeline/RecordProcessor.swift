@@ -911,9 +911,10 @@ final class RecordProcessor: @unchecked Sendable {
     static func outputId(_ base: String, _ separator: StaticString, _ suffix: String = "") -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(base.utf8.count + separator.utf8CodeUnitCount + suffix.utf8.count)
-        bytes.append(contentsOf: base.utf8)
+        // Copied from where the texts lie (appending a `String.UTF8View` retained the text around the copy).
+        base.withUTF8InPlace { bytes.append(contentsOf: $0) }
         separator.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: suffix.utf8)
+        suffix.withUTF8InPlace { bytes.append(contentsOf: $0) }
         return bytes
     }
 
