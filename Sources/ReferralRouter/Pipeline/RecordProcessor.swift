@@ -275,9 +275,9 @@ final class RecordProcessor: @unchecked Sendable {
         let traceparent: KafkaHeader?
 
         init(
-            planner: DecisionPlanner, request: ReferralRequest, decision: Decision, policy: DecisionPlanner.PolicyMilestones?, events: [SLAEvent],
-            deadlines: [ReferralTimers.MilestoneDeadline], state: ReferralEntry, partition: Int32, now: Date,
-            key: [UInt8], traceparent: KafkaHeader?
+            planner: DecisionPlanner, request: ReferralRequest, decision: Decision,
+            policy: DecisionPlanner.PolicyMilestones?, events: [SLAEvent], deadlines: [ReferralTimers.MilestoneDeadline],
+            state: ReferralEntry, partition: Int32, now: Date, key: [UInt8], traceparent: KafkaHeader?
         ) {
             self.planner = planner
             self.request = request

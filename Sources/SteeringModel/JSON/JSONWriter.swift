@@ -146,12 +146,10 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// Writes a member name given in the source: copied as it is, without looking for characters to escape (a
     /// literal name of this contract is plain ASCII; checked in debug builds).
     public mutating func key(_ key: StaticString) {
-        // A literal of more than one scalar is stored as its UTF-8 bytes: they are read without a closure.
-        guard key.hasPointerRepresentation else {
+        guard let name = Self.literalName(key) else {
             self.key(key.description)
             return
         }
-        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let comma = self.needsComma()
         self.write(upTo: name.count + 4) { target in Self.writeName(name, comma: comma, to: target) }
         self.afterKey = true
@@ -161,16 +159,12 @@ public struct JSONWriter: Sendable, TextOutputStream {
     /// value written one after the other made two calls, two capacity checks and two checks that the buffer is
     /// not shared.
     private mutating func member(_ key: StaticString, _ value: String) {
-        guard key.hasPointerRepresentation else {
-            self.key(key)
-            self.value(value)
-            return
-        }
-        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         value.withUTF8InPlace { utf8 in
-            guard !Self.needsEscaping(utf8) else {
+            guard let name = Self.literalName(key), !Self.needsEscaping(utf8) else {
+                // The name, then the value escaped (`key` leaves no comma owed).
                 self.key(key)
-                self.value(value)
+                let comma = self.needsComma()
+                self.escaped(utf8, comma: comma, opening: true, closing: true)
                 return
             }
             let comma = self.needsComma()
@@ -286,7 +280,7 @@ public struct JSONWriter: Sendable, TextOutputStream {
     ///
     /// With a name given as one literal, the name and the value go in one write (as ``member(_:_:)`` does).
     public mutating func field(_ key: StaticString, ascii capacity: Int, _ write: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
-        let name = key.hasPointerRepresentation ? UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount) : nil
+        let name = Self.literalName(key)
         let comma: Bool
         if name == nil {
             self.key(key)
@@ -321,17 +315,23 @@ public struct JSONWriter: Sendable, TextOutputStream {
 
     /// `"key":value` in one write (see ``member(_:_:)`` for strings).
     private mutating func member(_ key: StaticString, _ int: Int) {
-        guard key.hasPointerRepresentation else {
+        guard let name = Self.literalName(key) else {
             self.key(key)
             self.value(int)
             return
         }
-        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         let comma = self.needsComma()
         self.write(upTo: name.count + 4 + 20) { target in
             let at = Self.writeName(name, comma: comma, to: target)
             return at + Self.writeDecimal(int, to: target + at)
         }
+    }
+
+    /// The UTF-8 bytes of a literal name, read in place; `nil` for a literal of one scalar, which is not stored as
+    /// bytes (its name is then written through its `String`).
+    @inline(__always)
+    private static func literalName(_ key: StaticString) -> UnsafeBufferPointer<UInt8>? {
+        key.hasPointerRepresentation ? UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount) : nil
     }
 
     /// Writes `,"name":` (the comma when `comma`) and returns how many bytes it wrote (at most the name's count

@@ -23,16 +23,19 @@ public struct ReferralRequest: Sendable, Hashable {
         public var ageYears: Int?
         public var municipality: String?
         public var postalCode: String?
-        /// ISO 639-1; `fi` when the request names none.
+        /// ISO 639-1; ``defaultLanguage`` when the request names none.
         public var language: String
         public var schoolId: String?
+
+        /// The language of a request that names none.
+        public static let defaultLanguage = "fi"
 
         public init(
             ref: String? = nil,
             ageYears: Int? = nil,
             municipality: String? = nil,
             postalCode: String? = nil,
-            language: String = "fi",
+            language: String = Client.defaultLanguage,
             schoolId: String? = nil
         ) {
             self.ref = ref

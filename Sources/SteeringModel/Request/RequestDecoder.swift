@@ -222,8 +222,8 @@ enum RequestDecoder {
                 self.hasClient
                 ? ReferralRequest.Client(
                     ref: self.ref.take(), ageYears: self.ageYears, municipality: self.municipality.take(),
-                    postalCode: self.postalCode.take(), language: self.language.take() ?? "fi",
-                    schoolId: self.schoolId.take())
+                    postalCode: self.postalCode.take(),
+                    language: self.language.take() ?? ReferralRequest.Client.defaultLanguage, schoolId: self.schoolId.take())
                 : ReferralRequest.Client()
             return ReferralRequest(
                 type: type,
