@@ -30,4 +30,41 @@ static inline void crdkafka_name_current_thread(const char *name) {
     (void)name;
 #endif
 }
+#ifdef __linux__
+#include <stdint.h>
+#include <sys/resource.h>
+#endif
+
+/// The nice value `crdkafka_set_main_thread_nice` gives a client's main thread, carried as the interceptor's opaque.
+static inline rd_kafka_resp_err_t crdkafka_on_thread_start_nice(rd_kafka_t *rk, rd_kafka_thread_type_t type,
+                                                               const char *name, void *opaque) {
+    (void)rk;
+    (void)name;
+#ifdef __linux__
+    // On Linux a nice value belongs to a thread, and `who` 0 is the calling thread (setpriority(2), NOTES).
+    if (type == RD_KAFKA_THREAD_MAIN) {
+        (void)setpriority(PRIO_PROCESS, 0, (int)(intptr_t)opaque);
+    }
+#else
+    (void)type;
+    (void)opaque;
+#endif
+    return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+static inline rd_kafka_resp_err_t crdkafka_on_new_nice(rd_kafka_t *rk, const rd_kafka_conf_t *conf, void *opaque,
+                                                      char *errstr, size_t errstr_size) {
+    (void)conf;
+    (void)errstr;
+    (void)errstr_size;
+    return rd_kafka_interceptor_add_on_thread_start(rk, "referral-router.main-thread-nice",
+                                                    crdkafka_on_thread_start_nice, opaque);
+}
+
+/// Runs the main thread of the client made from `conf` at the nice value `nice` (Linux; elsewhere nothing). The
+/// main thread is started inside rd_kafka_new, after the on_new interceptor has added the on_thread_start one.
+static inline rd_kafka_resp_err_t crdkafka_set_main_thread_nice(rd_kafka_conf_t *conf, int nice) {
+    return rd_kafka_conf_interceptor_add_on_new(conf, "referral-router.main-thread-nice", crdkafka_on_new_nice,
+                                                (void *)(intptr_t)nice);
+}
 #endif

@@ -1,4 +1,5 @@
 import CRdKafka
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 
@@ -53,6 +54,34 @@ final class RDKafkaClient: @unchecked Sendable {
     let pointer: OpaquePointer
     let context: RDKafkaCallbackContext
     let kind: Kind
+
+    /// The nice value for the main thread of a client of `kind` with `properties`: a transactional producer's
+    /// (see `transactionalMainThreadNice`), nil for any other client.
+    static func mainThreadNice(kind: Kind, properties: [String: String]) -> Int32? {
+        guard kind == .producer, properties["transactional.id"] != nil else { return nil }
+        return Self.transactionalMainThreadNice
+    }
+
+    /// The nice value of a transactional producer's main thread, or nil to leave it as the process's.
+    ///
+    /// Before 2.4.0 (confluentinc/librdkafka#4671, "Fix to main loop timeout calculation") librdkafka's main thread
+    /// serves its queue with a zero timeout, in a tight loop, for the last millisecond before each of its timers.
+    /// A transactional producer sets a one-millisecond timer each time a partition joins the transaction and after
+    /// each AddPartitionsToTxn response, hundreds of times a second: on Debian 12's 2.0.2 its main thread spun 24-39 %
+    /// of a core at 2,000 requests/s, and took a tenth of the process's CPU at full load, on a 2-core machine whose
+    /// cores the router's own threads need (docs/performance.md). At nice 10 the spinning thread yields the core to
+    /// the others whenever they can run, and still runs the transaction's steps promptly when the machine has idle
+    /// time. `REFERRAL_ROUTER_KAFKA_MAIN_THREAD_NICE` overrides it (0 to 19; `off` leaves the thread alone).
+    static let transactionalMainThreadNice: Int32? = {
+        if let text = ProcessInfo.processInfo.environment["REFERRAL_ROUTER_KAFKA_MAIN_THREAD_NICE"] {
+            guard let value = Int32(text), (0...19).contains(value) else { return nil }
+            return value
+        }
+        return RDKafkaClient.libraryVersion < 0x0204_0000 ? 10 : nil
+    }()
+
+    /// librdkafka's version as a number (0xMMmmrrpp): 0x020002ff for 2.0.2.
+    static let libraryVersion = rd_kafka_version()
 
     /// Creates a client.
     ///
@@ -115,6 +144,18 @@ final class RDKafkaClient: @unchecked Sendable {
                 default:
                     rd_kafka_assign(handle, nil)
                 }
+            }
+        }
+        if let nice = Self.mainThreadNice(kind: kind, properties: properties) {
+            let result = crdkafka_set_main_thread_nice(conf, nice)
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR {
+                context.logger.info(
+                    "librdkafka's main thread of the transactional producer runs at a lower priority",
+                    metadata: ["nice": "\(nice)", "librdkafka": "\(String(cString: rd_kafka_version_str()))"])
+            } else {
+                context.logger.warning(
+                    "Could not lower the priority of librdkafka's main thread",
+                    metadata: [LoggingKeys.error: "\(String(cString: rd_kafka_err2name(result)))"])
             }
         }
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
