@@ -30,25 +30,33 @@ static inline void crdkafka_name_current_thread(const char *name) {
     (void)name;
 #endif
 }
+#include <errno.h>
 #ifdef __linux__
-#include <stdint.h>
 #include <sys/resource.h>
 #endif
 
-/// The nice value `crdkafka_set_main_thread_nice` gives a client's main thread, carried as the interceptor's opaque.
+/// What `crdkafka_set_main_thread_nice` asks for and what came of it, written by the client's main thread as it
+/// starts (before rd_kafka_new returns) and read by the caller afterwards.
+typedef struct crdkafka_thread_nice {
+    int nice;
+    /// 0 once the nice value is set; an errno value if setpriority failed (EPERM where a seccomp filter denies it);
+    /// -1 until the main thread has started (or on a system without per-thread nice values).
+    int result;
+} crdkafka_thread_nice;
+
 static inline rd_kafka_resp_err_t crdkafka_on_thread_start_nice(rd_kafka_t *rk, rd_kafka_thread_type_t type,
                                                                const char *name, void *opaque) {
     (void)rk;
     (void)name;
-#ifdef __linux__
-    // On Linux a nice value belongs to a thread, and `who` 0 is the calling thread (setpriority(2), NOTES).
     if (type == RD_KAFKA_THREAD_MAIN) {
-        (void)setpriority(PRIO_PROCESS, 0, (int)(intptr_t)opaque);
-    }
+        crdkafka_thread_nice *request = (crdkafka_thread_nice *)opaque;
+#ifdef __linux__
+        // On Linux a nice value belongs to a thread, and `who` 0 is the calling thread (setpriority(2), NOTES).
+        request->result = setpriority(PRIO_PROCESS, 0, request->nice) == 0 ? 0 : errno;
 #else
-    (void)type;
-    (void)opaque;
+        (void)request;
 #endif
+    }
     return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
@@ -61,10 +69,13 @@ static inline rd_kafka_resp_err_t crdkafka_on_new_nice(rd_kafka_t *rk, const rd_
                                                     crdkafka_on_thread_start_nice, opaque);
 }
 
-/// Runs the main thread of the client made from `conf` at the nice value `nice` (Linux; elsewhere nothing). The
-/// main thread is started inside rd_kafka_new, after the on_new interceptor has added the on_thread_start one.
-static inline rd_kafka_resp_err_t crdkafka_set_main_thread_nice(rd_kafka_conf_t *conf, int nice) {
+/// Runs the main thread of the client made from `conf` at `request->nice` and records the outcome in
+/// `request->result`. `request` must outlive the client. The main thread is started inside rd_kafka_new, after the
+/// on_new interceptor has added the on_thread_start one, and rd_kafka_new waits for it to start.
+static inline rd_kafka_resp_err_t crdkafka_set_main_thread_nice(rd_kafka_conf_t *conf,
+                                                               crdkafka_thread_nice *request) {
+    request->result = -1;
     return rd_kafka_conf_interceptor_add_on_new(conf, "referral-router.main-thread-nice", crdkafka_on_new_nice,
-                                                (void *)(intptr_t)nice);
+                                                request);
 }
 #endif

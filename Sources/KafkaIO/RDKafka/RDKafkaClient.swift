@@ -54,6 +54,8 @@ final class RDKafkaClient: @unchecked Sendable {
     let pointer: OpaquePointer
     let context: RDKafkaCallbackContext
     let kind: Kind
+    /// The main thread's nice value and its outcome (`crdkafka_set_main_thread_nice`), or nil.
+    private let niceRequest: UnsafeMutablePointer<crdkafka_thread_nice>?
 
     /// The nice value for the main thread of a client of `kind` with `properties`: a transactional producer's
     /// (see `transactionalMainThreadNice`), nil for any other client.
@@ -146,31 +148,56 @@ final class RDKafkaClient: @unchecked Sendable {
                 }
             }
         }
+        // Written by the main thread as it starts, inside rd_kafka_new; kept until the client is destroyed.
+        var niceRequest: UnsafeMutablePointer<crdkafka_thread_nice>?
         if let nice = Self.mainThreadNice(kind: kind, properties: properties) {
-            let result = crdkafka_set_main_thread_nice(conf, nice)
-            if result == RD_KAFKA_RESP_ERR_NO_ERROR {
-                context.logger.info(
-                    "librdkafka's main thread of the transactional producer runs at a lower priority",
-                    metadata: ["nice": "\(nice)", "librdkafka": "\(String(cString: rd_kafka_version_str()))"])
+            let request = UnsafeMutablePointer<crdkafka_thread_nice>.allocate(capacity: 1)
+            request.initialize(to: crdkafka_thread_nice(nice: nice, result: -1))
+            let added = crdkafka_set_main_thread_nice(conf, request)
+            if added == RD_KAFKA_RESP_ERR_NO_ERROR {
+                niceRequest = request
             } else {
+                request.deallocate()
                 context.logger.warning(
-                    "Could not lower the priority of librdkafka's main thread",
-                    metadata: [LoggingKeys.error: "\(String(cString: rd_kafka_err2name(result)))"])
+                    "Could not add the interceptor that lowers the priority of librdkafka's main thread",
+                    metadata: [LoggingKeys.error: "\(String(cString: rd_kafka_err2name(added)))"])
             }
         }
         let type = kind == .producer ? RD_KAFKA_PRODUCER : RD_KAFKA_CONSUMER
         guard let handle = rd_kafka_new(type, conf, &errorBuffer, errorBuffer.count) else {
             rd_kafka_conf_destroy(conf)
+            niceRequest?.deallocate()
             let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             throw KafkaIOError(.client, "rd_kafka_new: \(message)")
         }
         self.pointer = handle
         self.context = context
         self.kind = kind
+        self.niceRequest = niceRequest
+        if let request = niceRequest {
+            let version = String(cString: rd_kafka_version_str())
+            let nice = request.pointee.nice
+            switch request.pointee.result {
+            case 0:
+                context.logger.info(
+                    "librdkafka's main thread of the transactional producer runs at a lower priority",
+                    metadata: ["nice": "\(nice)", "librdkafka": "\(version)"])
+            case let error:
+                // EPERM under a seccomp filter that denies setpriority (systemd's SystemCallFilter=~@resources
+                // without the unit's SystemCallFilter=setpriority).
+                context.logger.warning(
+                    "Could not lower the priority of librdkafka's main thread; it spins before each of its timers",
+                    metadata: [
+                        "nice": "\(nice)", "librdkafka": "\(version)",
+                        LoggingKeys.error: "\(error < 0 ? "the main thread did not start" : String(cString: strerror(error)))",
+                    ])
+            }
+        }
     }
 
     deinit {
         rd_kafka_destroy(self.pointer)
+        self.niceRequest?.deallocate()
     }
 
     static func partitions(from list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [KafkaPartition] {
