@@ -1,4 +1,5 @@
 import Foundation
+import InMemoryLogging
 import Logging
 import Testing
 
@@ -21,13 +22,19 @@ struct MainThreadPriorityTests {
     func aTransactionalProducersMainThreadRunsAtThatNiceValue() throws {
         let nice = try #require(RDKafkaClient.transactionalMainThreadNice)
         let cluster = try KafkaMockCluster(brokers: 1, logger: self.logger)
+        let logs = InMemoryLogHandler()
         let before = Self.mainThreads()
         let producer = try KafkaProducerClient(
-            properties: ["bootstrap.servers": cluster.bootstrapServers, "transactional.id": "nice-test"], logger: self.logger,
-            onDeliveries: { _ in })
+            properties: ["bootstrap.servers": cluster.bootstrapServers, "transactional.id": "nice-test"],
+            logger: Logger(label: "test", factory: { _ in logs }), onDeliveries: { _ in })
         // rd_kafka_new has started the main thread before it returns; its interceptor ran first thing on it.
         let started = Self.mainThreads().filter { before[$0.key] == nil }
         #expect(started.values.contains(nice), "main threads started: \(started)")
+        // The client reports what the thread did: here, that the nice value took.
+        let reported = logs.entries.filter { $0.message.description.contains("main thread") }
+        #expect(reported.count == 1)
+        #expect(reported.first?.level == .info)
+        #expect(reported.first?.metadata["nice"] == "\(nice)")
         withExtendedLifetime((producer, cluster)) {}
     }
 
