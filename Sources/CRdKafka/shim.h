@@ -35,12 +35,14 @@ static inline void crdkafka_name_current_thread(const char *name) {
 #include <sys/resource.h>
 #endif
 
+#define CRDKAFKA_NICE_INTERCEPTOR "referral-router.main-thread-nice"
+
 /// What `crdkafka_set_main_thread_nice` asks for and what came of it, written by the client's main thread as it
 /// starts (before rd_kafka_new returns) and read by the caller afterwards.
 typedef struct crdkafka_thread_nice {
     int nice;
-    /// 0 once the nice value is set; an errno value if setpriority failed (EPERM where a seccomp filter denies it);
-    /// -1 until the main thread has started (or on a system without per-thread nice values).
+    /// 0 once the nice value is set; an errno value if setpriority failed (EPERM where a seccomp filter denies it,
+    /// ENOSYS where nice values are not per thread); the caller's initial value until the main thread has started.
     int result;
 } crdkafka_thread_nice;
 
@@ -54,7 +56,7 @@ static inline rd_kafka_resp_err_t crdkafka_on_thread_start_nice(rd_kafka_t *rk, 
         // On Linux a nice value belongs to a thread, and `who` 0 is the calling thread (setpriority(2), NOTES).
         request->result = setpriority(PRIO_PROCESS, 0, request->nice) == 0 ? 0 : errno;
 #else
-        (void)request;
+        request->result = ENOSYS;
 #endif
     }
     return RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -65,17 +67,15 @@ static inline rd_kafka_resp_err_t crdkafka_on_new_nice(rd_kafka_t *rk, const rd_
     (void)conf;
     (void)errstr;
     (void)errstr_size;
-    return rd_kafka_interceptor_add_on_thread_start(rk, "referral-router.main-thread-nice",
-                                                    crdkafka_on_thread_start_nice, opaque);
+    return rd_kafka_interceptor_add_on_thread_start(rk, CRDKAFKA_NICE_INTERCEPTOR, crdkafka_on_thread_start_nice,
+                                                    opaque);
 }
 
 /// Runs the main thread of the client made from `conf` at `request->nice` and records the outcome in
-/// `request->result`. `request` must outlive the client. The main thread is started inside rd_kafka_new, after the
+/// `request->result`, which the caller initialises (to -1). `request` must outlive the client. The main thread is started inside rd_kafka_new, after the
 /// on_new interceptor has added the on_thread_start one, and rd_kafka_new waits for it to start.
 static inline rd_kafka_resp_err_t crdkafka_set_main_thread_nice(rd_kafka_conf_t *conf,
                                                                crdkafka_thread_nice *request) {
-    request->result = -1;
-    return rd_kafka_conf_interceptor_add_on_new(conf, "referral-router.main-thread-nice", crdkafka_on_new_nice,
-                                                request);
+    return rd_kafka_conf_interceptor_add_on_new(conf, CRDKAFKA_NICE_INTERCEPTOR, crdkafka_on_new_nice, request);
 }
 #endif

@@ -175,22 +175,20 @@ final class RDKafkaClient: @unchecked Sendable {
         self.kind = kind
         self.niceRequest = niceRequest
         if let request = niceRequest {
-            let version = String(cString: rd_kafka_version_str())
-            let nice = request.pointee.nice
-            switch request.pointee.result {
-            case 0:
+            var metadata: Logger.Metadata = [
+                "nice": "\(request.pointee.nice)", "librdkafka": "\(String(cString: rd_kafka_version_str()))",
+            ]
+            let result = request.pointee.result
+            if result == 0 {
                 context.logger.info(
-                    "librdkafka's main thread of the transactional producer runs at a lower priority",
-                    metadata: ["nice": "\(nice)", "librdkafka": "\(version)"])
-            case let error:
+                    "librdkafka's main thread of the transactional producer runs at a lower priority", metadata: metadata)
+            } else {
                 // EPERM under a seccomp filter that denies setpriority (systemd's SystemCallFilter=~@resources
                 // without the unit's SystemCallFilter=setpriority).
+                metadata[LoggingKeys.error] = "\(result < 0 ? "the main thread did not start" : String(cString: strerror(result)))"
                 context.logger.warning(
                     "Could not lower the priority of librdkafka's main thread; it spins before each of its timers",
-                    metadata: [
-                        "nice": "\(nice)", "librdkafka": "\(version)",
-                        LoggingKeys.error: "\(error < 0 ? "the main thread did not start" : String(cString: strerror(error)))",
-                    ])
+                    metadata: metadata)
             }
         }
     }

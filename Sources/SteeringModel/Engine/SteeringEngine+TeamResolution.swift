@@ -70,12 +70,6 @@ extension SteeringEngine {
                 candidacy = .area(found.area, age: age)
             }
             teams = region.teams(of: unitType)
-            guard teams.contains(where: { candidacy.accepts($0) }) else {
-                return self.triage(
-                    region,
-                    because: "no \(unitType.rawValue) team serves area \(area!) for \(Self.ageText(age))",
-                    language: language, trace: &trace)
-            }
         case .schoolWelfare:
             guard let schoolId = request.client.schoolId else {
                 return self.triage(region, because: "the client names no school", language: language, trace: &trace)
@@ -98,19 +92,19 @@ extension SteeringEngine {
             }
             teams = region.teams(of: unitType)
             candidacy = .age(age)
-            guard teams.contains(where: { candidacy.accepts($0) }) else {
-                return self.triage(
-                    region,
-                    because: "region \(region.id) has no \(unitType.rawValue) team for \(Self.ageText(age))",
-                    language: language, trace: &trace)
-            }
             basis = .region
         }
-        // Validated above: there is a candidate (a school's team is checked when the configuration is loaded).
         guard
             let pick = Self.pick(teams, where: { candidacy.accepts($0) }, language: language, loads: loads, keeping: keeping)
         else {
-            return self.triage(region, because: "no \(unitType.rawValue) team is a candidate", language: language, trace: &trace)
+            // No candidate: said by what made one (a school's team is checked when the configuration is loaded).
+            let because =
+                switch candidacy {
+                case .area(let area, let age): "no \(unitType.rawValue) team serves area \(area) for \(Self.ageText(age))"
+                case .age(let age): "region \(region.id) has no \(unitType.rawValue) team for \(Self.ageText(age))"
+                case .team: "no \(unitType.rawValue) team is a candidate"
+                }
+            return self.triage(region, because: because, language: language, trace: &trace)
         }
         // One string, written in place: made per decision, it was three (the basis, the pick, both joined).
         var reason = ""
