@@ -163,6 +163,67 @@ import Testing
         #expect(timers.timers.map(\.state) == [.met])
     }
 
+    /// The router was down across the warning and the breach, and the team's first contact (after the due time)
+    /// is read before the clock fires: the breach is not lost. The warning and the breach fire first, published
+    /// when the router is back and marked late, then `met` with how late it was; the other milestone is left to
+    /// the clock, and nothing fires twice.
+    @Test func metLateWhileTheRouterWasDownStillBreaches() throws {
+        var timers = try started(TestPolicies.socialWelfare)
+        let contact = Self.instant("2025-09-21T10:00:00+03:00")
+        let back = Self.instant("2025-09-22T08:00:00+03:00")
+        let published = events(
+            try timers.statusReceived(.firstContact, at: contact, calculator: Self.calculator, now: back))
+        #expect(published.map(\.kind) == [.warning, .breached, .met])
+        #expect(published.allSatisfy { $0.milestone == "assessment_started" })
+        #expect(published[0].threshold == 0.75 && published[0].at == back)
+        #expect(published[0].lateBy == back.timeIntervalSince(Self.instant("2025-09-17T14:15:00+03:00")))
+        #expect(published[1].at == back)
+        #expect(published[1].lateBy == back.timeIntervalSince(Self.instant("2025-09-20T00:00:00+03:00")))
+        #expect(published[2].at == contact && published[2].status == .firstContact)
+        #expect(published[2].lateBy == 122_400.001)  // from the due time, 2025-09-19T23:59:59.999+03:00
+        #expect(timers.timers.map(\.state) == [.met, .running])
+        #expect(timers.timers[0].warningsFired == 1)
+        #expect(timers.clockAdvanced(to: back) == .nothingDue)
+    }
+
+    /// Closed after the due time, read before the clock fired: breached, then cancelled.
+    @Test(arguments: [ReferralStatus.closed, .withdrawn])
+    func closedLateWhileTheRouterWasDownStillBreaches(status: ReferralStatus) throws {
+        var timers = try started(TestPolicies.socialWelfare)
+        let closed = Self.instant("2025-09-21T10:00:00+03:00")
+        let back = Self.instant("2025-09-22T08:00:00+03:00")
+        let published = events(
+            try timers.statusReceived(status, at: closed, calculator: Self.calculator, now: back))
+        #expect(published.map(\.kind) == [.warning, .breached, .cancelled, .cancelled])
+        #expect(
+            published.map(\.milestone) == ["assessment_started", "assessment_started", "assessment_started", "assessment_completed"])
+        #expect(timers.timers.map(\.state) == [.cancelled, .cancelled])
+    }
+
+    /// Met in time while the router was down (after the warning, before the due time): the warning fires, late,
+    /// and no breach; a status the clock has not reached (from a clock ahead of the router's) fires nothing past
+    /// the router's own time.
+    @Test func aStatusFiresOnlyWhatFellDueBeforeItAndBeforeNow() throws {
+        var inTime = try started(TestPolicies.socialWelfare)
+        let contact = Self.instant("2025-09-18T10:00:00+03:00")
+        let back = Self.instant("2025-09-22T08:00:00+03:00")
+        let published = events(
+            try inTime.statusReceived(.firstContact, at: contact, calculator: Self.calculator, now: back))
+        #expect(published.map(\.kind) == [.warning, .met])
+        #expect(published[1].lateBy == nil)
+
+        var ahead = try started(TestPolicies.socialWelfare)
+        let now = Self.instant("2025-09-16T12:00:00+03:00")
+        let future = events(try ahead.statusReceived(.firstContact, at: contact, calculator: Self.calculator, now: now))
+        #expect(future.map(\.kind) == [.met])
+
+        // Without `now`, the update's own time is the limit.
+        var noClock = try started(TestPolicies.socialWelfare)
+        let late = Self.instant("2025-09-21T10:00:00+03:00")
+        let withoutClock = events(try noClock.statusReceived(.firstContact, at: late, calculator: Self.calculator))
+        #expect(withoutClock.map(\.kind) == [.warning, .breached, .met])
+    }
+
     /// The router was down across the warning and the breach: both fire once when it is back, marked late,
     /// in the order they fell due; the next milestone's warning is not yet due.
     @Test func timersThatFellDueDuringDowntimeFireOnceMarkedLate() throws {

@@ -9,8 +9,9 @@ import typealias Foundation.TimeInterval
 /// - ``clockAdvanced(to:lateTolerance:)`` when the scheduler wakes (at ``nextWakeUp``): due `warning`s and
 ///   `breached` fire, once each, in the order they fell due. After downtime they fire when the router is back,
 ///   with `lateBy`.
-/// - ``statusReceived(_:at:teamId:calculator:)`` for each status update: `met` for the milestones it meets,
-///   `started` for the milestones it starts, `cancelled` for every open one on `closed` or `withdrawn`.
+/// - ``statusReceived(_:at:teamId:calculator:now:lateTolerance:)`` for each status update: `met` for the
+///   milestones it meets, `started` for the milestones it starts, `cancelled` for every open one on `closed` or
+///   `withdrawn`.
 /// - ``reassigned(to:)``: the clock never resets; later events name the new team.
 ///
 /// Decisions recorded here:
@@ -19,8 +20,11 @@ import typealias Foundation.TimeInterval
 /// - A milestone met before its start status arrived (a service started before the need was recorded as
 ///   established, say) becomes `met` silently: it never ran, so it publishes nothing and never starts.
 /// - A waiting milestone is cancelled silently by `closed` or `withdrawn` (no `started` was ever published).
-/// - Status updates do not fire warnings or breaches; feed pending status updates before advancing the clock
-///   after downtime, so that a milestone met while the router was down is not breached first.
+/// - A status update that meets or cancels a running milestone first fires what of it fell due before the
+///   update's time (and before `now`): after downtime, a milestone met or closed late is still `breached`, once,
+///   marked late, before its `met` or `cancelled`. Other milestones are left to the clock. Feed pending status
+///   updates before advancing the clock after downtime, so that a milestone met in time while the router was
+///   down is not breached first.
 public struct ReferralTimers: Sendable, Hashable, Codable {
     /// What ``start(policy:urgency:variantIds:teamId:at:calculator:)`` did.
     public enum StartAction: Sendable, Hashable {
@@ -30,7 +34,7 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         case alreadyStarted
     }
 
-    /// What ``statusReceived(_:at:teamId:calculator:)`` did.
+    /// What ``statusReceived(_:at:teamId:calculator:now:lateTolerance:)`` did.
     public enum StatusReceivedAction: Sendable, Hashable {
         /// Publish these `met`, `started` and `cancelled` events; `deadlines` explain milestones started now.
         /// The lists are empty when only a waiting milestone changed (met or cancelled before it started).
@@ -168,15 +172,24 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
     ///   - at: when it happened (the update's `at`).
     ///   - teamId: for `reassigned`, the new owner; ignored otherwise.
     ///   - calculator: the calendars, for milestones the status starts.
+    ///   - now: the current instant (default `at`). A warning or breach of a milestone the update meets or
+    ///     cancels that fell due before `at` and before `now` fires first, published at `now` (after downtime,
+    ///     say: a milestone met or closed after its due time was breached).
+    ///   - lateTolerance: as in ``clockAdvanced(to:lateTolerance:)``.
     /// - Throws: ``DeadlineError`` when a milestone the status starts cannot be computed; the state is then
     ///   unchanged.
     public mutating func statusReceived(
         _ status: ReferralStatus,
         at: Date,
         teamId: String? = nil,
-        calculator: DeadlineCalculator
+        calculator: DeadlineCalculator,
+        now: Date? = nil,
+        lateTolerance: TimeInterval = 60
     ) throws(DeadlineError) -> StatusReceivedAction {
         guard let policyId = self.policyId, let owner = self.teamId else { return .notStarted }
+        let now = now ?? at
+        // What fell due before the update happened, as far as the clock has got: fired before the update closes it.
+        let dueBy = min(at.epochMilliseconds, now.epochMilliseconds)
         if status == .reassigned {
             guard let teamId, case .ownerChanged(let previous, let current) = self.reassigned(to: teamId) else {
                 return .noEffect
@@ -189,6 +202,12 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         for index in timers.indices where timers[index].state.isOpen {
             let timer = timers[index]
             if status.cancelsOpenTimers {
+                if timer.state == .running {
+                    events += Self.fire(
+                        &timers[index], of: self.referralId, dueBy: dueBy, now: now, policyId: policyId,
+                        teamId: owner, lateTolerance: lateTolerance
+                    ).map(\.event)
+                }
                 timers[index].state = .cancelled
                 if timer.state != .waiting {
                     events.append(
@@ -204,6 +223,12 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
                     events.append(self.event(.started, timers[index], policyId: policyId, teamId: owner, at: at))
                 }
             } else if timer.metBy.contains(status) {
+                if timer.state == .running {
+                    events += Self.fire(
+                        &timers[index], of: self.referralId, dueBy: dueBy, now: now, policyId: policyId,
+                        teamId: owner, lateTolerance: lateTolerance
+                    ).map(\.event)
+                }
                 timers[index].state = .met
                 let late = at.epochMilliseconds - timer.dueMilliseconds
                 events.append(
@@ -232,41 +257,11 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
     ///     `lateBy` (default 60 s, so a scheduler's ordinary jitter does not mark events late).
     public mutating func clockAdvanced(to now: Date, lateTolerance: TimeInterval = 60) -> ClockAdvancedAction {
         guard let policyId = self.policyId, let owner = self.teamId else { return .nothingDue }
-        let nowMilliseconds = now.epochMilliseconds
-        func lateBy(_ scheduled: Int64) -> TimeInterval? {
-            Self.lateBy(scheduled, now: nowMilliseconds, tolerance: lateTolerance)
-        }
         var fired: [(scheduled: Int64, event: SLAEvent)] = []
         for index in self.timers.indices where self.timers[index].state == .running {
-            while Int(self.timers[index].warningsFired) < self.timers[index].thresholds.count {
-                let threshold = Int(self.timers[index].warningsFired)
-                let scheduled = self.timers[index].warningMilliseconds(at: threshold)
-                guard scheduled <= nowMilliseconds else { break }
-                self.timers[index].warningsFired += 1
-                let event = self.event(
-                    .warning,
-                    self.timers[index],
-                    policyId: policyId,
-                    teamId: owner,
-                    at: now,
-                    threshold: self.timers[index].thresholds.fraction(at: threshold),
-                    lateBy: lateBy(scheduled)
-                )
-                fired.append((scheduled, event))
-            }
-            let breach = self.timers[index].breachMilliseconds
-            if breach <= nowMilliseconds {
-                self.timers[index].state = .breached
-                let event = self.event(
-                    .breached,
-                    self.timers[index],
-                    policyId: policyId,
-                    teamId: owner,
-                    at: now,
-                    lateBy: lateBy(breach)
-                )
-                fired.append((breach, event))
-            }
+            fired += Self.fire(
+                &self.timers[index], of: self.referralId, dueBy: now.epochMilliseconds, now: now, policyId: policyId,
+                teamId: owner, lateTolerance: lateTolerance)
         }
         guard !fired.isEmpty else { return .nothingDue }
         // A stable sort keeps policy order between events due at the same instant.
@@ -274,6 +269,41 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
             ($0.element.scheduled, $0.offset) < ($1.element.scheduled, $1.offset)
         }
         return .publish(ordered.map(\.element.event))
+    }
+
+    /// Fires a running timer's warnings and breach due by `dueBy` (ms since 1970), each once, in the order they
+    /// fell due: published at `now`, with `lateBy` from each one's instant.
+    private static func fire(
+        _ timer: inout MilestoneTimer,
+        of referralId: String,
+        dueBy: Int64,
+        now: Date,
+        policyId: String,
+        teamId: String,
+        lateTolerance: TimeInterval
+    ) -> [(scheduled: Int64, event: SLAEvent)] {
+        let nowMilliseconds = now.epochMilliseconds
+        var fired: [(scheduled: Int64, event: SLAEvent)] = []
+        while Int(timer.warningsFired) < timer.thresholds.count {
+            let threshold = Int(timer.warningsFired)
+            let scheduled = timer.warningMilliseconds(at: threshold)
+            guard scheduled <= dueBy else { break }
+            timer.warningsFired += 1
+            let event = Self.event(
+                .warning, timer, of: referralId, policyId: policyId, teamId: teamId, at: now,
+                threshold: timer.thresholds.fraction(at: threshold),
+                lateBy: Self.lateBy(scheduled, now: nowMilliseconds, tolerance: lateTolerance))
+            fired.append((scheduled, event))
+        }
+        let breach = timer.breachMilliseconds
+        if breach <= dueBy {
+            timer.state = .breached
+            let event = Self.event(
+                .breached, timer, of: referralId, policyId: policyId, teamId: teamId, at: now,
+                lateBy: Self.lateBy(breach, now: nowMilliseconds, tolerance: lateTolerance))
+            fired.append((breach, event))
+        }
+        return fired
     }
 
     /// A warning or breach the timers record as fired: what an event the clock published says it is.
@@ -384,8 +414,24 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         lateBy: TimeInterval? = nil,
         status: ReferralStatus? = nil
     ) -> SLAEvent {
+        Self.event(
+            kind, timer, of: self.referralId, policyId: policyId, teamId: teamId, at: at, threshold: threshold,
+            lateBy: lateBy, status: status)
+    }
+
+    private static func event(
+        _ kind: SLAEvent.Kind,
+        _ timer: MilestoneTimer,
+        of referralId: String,
+        policyId: String,
+        teamId: String,
+        at: Date,
+        threshold: Double? = nil,
+        lateBy: TimeInterval? = nil,
+        status: ReferralStatus? = nil
+    ) -> SLAEvent {
         SLAEvent(
-            referralId: self.referralId,
+            referralId: referralId,
             policyId: policyId,
             milestone: timer.milestone,
             kind: kind,

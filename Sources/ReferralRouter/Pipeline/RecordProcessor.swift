@@ -378,7 +378,7 @@ final class RecordProcessor: @unchecked Sendable {
         if var timers = entry.timers, let status = ReferralStatus(rawValue: update.status.rawValue) {
             let calculator = self.planner.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
             if case .publish(let events, _)? = try? timers.statusReceived(
-                status, at: update.at, teamId: update.newTeam, calculator: calculator)
+                status, at: update.at, teamId: update.newTeam, calculator: calculator, now: now)
             {
                 let stamp = self.stamp(now, subject: update.referralId, traceparent: Self.traceparent(record))
                 outputs += events.map { self.slaRecord($0, stamp: stamp) }
@@ -400,7 +400,7 @@ final class RecordProcessor: @unchecked Sendable {
             // id in `finish`.
             let calculator = self.planner.calculator(municipality: entry.municipality, schoolId: entry.schoolId, at: update.at)
             if case .publish(let events, _)? = try? prior.statusReceived(
-                status, at: update.at, teamId: update.newTeam, calculator: calculator), !events.isEmpty
+                status, at: update.at, teamId: update.newTeam, calculator: calculator, now: now), !events.isEmpty
             {
                 let known = Set(outputs.compactMap(\.id))
                 let stamp = self.stamp(now, subject: update.referralId, traceparent: Self.traceparent(record))
