@@ -165,6 +165,9 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         public var transactionIntervalMs = 100
         /// Unique per instance; defaults to `<groupId>-<host>-<pid>`.
         public var transactionalId: String? = nil
+        /// How long reading a partition's state and output tails may take when it is assigned, before the
+        /// instance gives up and stops (it processes nothing of a partition whose state it could not read).
+        public var stateRestoreTimeoutSeconds: Double = 120
 
         public init() {}
 
@@ -173,9 +176,15 @@ public struct RouterSettings: Sendable, Codable, Equatable {
             self.guarantee = try c.decodeIfPresent(String.self, forKey: .guarantee) ?? "at_least_once"
             self.transactionIntervalMs = try c.decodeIfPresent(Int.self, forKey: .transactionIntervalMs) ?? 100
             self.transactionalId = try c.decodeIfPresent(String.self, forKey: .transactionalId)
+            self.stateRestoreTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .stateRestoreTimeoutSeconds) ?? 120
             guard ["at_least_once", "exactly_once"].contains(self.guarantee) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .guarantee, in: c, debugDescription: "processing.guarantee is at_least_once or exactly_once")
+            }
+            guard self.stateRestoreTimeoutSeconds > 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .stateRestoreTimeoutSeconds, in: c,
+                    debugDescription: "processing.stateRestoreTimeoutSeconds is a number of seconds above 0")
             }
         }
 

@@ -250,6 +250,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                         self.statistics.recordError(error.message)
                         self.logger.warning("Consumer error", metadata: [LoggingKeys.error: "\(error.message)"])
                     }
+                    // A rebalance served inside that poll failed (a restore, a commit on revocation): the record
+                    // may belong to a partition without its state. It is left unprocessed and uncommitted.
+                    if self.halted { break }
                     handled += 1
                     do {
                         if let record {
@@ -292,6 +295,16 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 failure = error
             }
             _ = self.producer.flush(timeoutMilliseconds: 5000)
+        }
+        if failure != nil, self.settings.processing.isExactlyOnce, !self.transactionsClosed {
+            // What the open transaction holds may have been decided without a partition's state: it is aborted,
+            // not committed when closing revokes the partitions; the next owner replays from the committed offsets.
+            self.transactionsClosed = true
+            do {
+                try self.producer.abortTransaction()
+            } catch {
+                self.logger.warning("Abort on stopping failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
         }
         self.consumer.close()
         if let failure {
@@ -670,7 +683,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 try self.commitTransaction()
             } catch {
                 self.statistics.recordError("commit on revocation failed: \(error)")
-                self.restoreFailure.withLockedValue { $0 = $0 ?? (error as? KafkaIOError) }
+                self.halt(error as? KafkaIOError ?? KafkaIOError(.transaction, "commit on revocation failed: \(error)"))
             }
         }
         // librdkafka keeps the application's pause flag across reassignment: clear it while the partitions are ours.
@@ -697,9 +710,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // Outputs still queued would land after the next owner republished them, and stale state records would
             // win compaction: drop them and stop; the next owner replays from the committed offsets.
             self.producer.purge()
-            self.restoreFailure.withLockedValue {
-                $0 = $0 ?? KafkaIOError(.produce, "outputs not confirmed before the partitions were revoked; stopping so that nothing is published twice")
-            }
+            self.halt(KafkaIOError(.produce, "outputs not confirmed before the partitions were revoked; stopping so that nothing is published twice"))
         }
         self.storeOffsets(forceCommit: true)
         // The checkpoints must reach the broker before the partitions move to another instance.
@@ -738,7 +749,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Restores the state of partition numbers and the output ids their tails already hold.
     private func restore(_ numbers: [Int32]) {
         do {
-            let restorer = StateRestorer(settings: self.settings, logger: self.logger)
+            let restorer = StateRestorer(
+                settings: self.settings, logger: self.logger, timeout: self.settings.processing.stateRestoreTimeoutSeconds)
             let restored = try restorer.restore(partitions: numbers)
             // One request for the committed offsets of every input partition restored (checkpoints are trusted up
             // to them, the tracker is seeded with them, and a status backlog beyond them holds the timers).
@@ -796,7 +808,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             // Without its state a partition could assign twice; the loop stops and the process restarts.
             self.statistics.recordError("state restore failed: \(error)")
             self.logger.critical("State restore failed", metadata: [LoggingKeys.error: "\(error)"])
-            self.restoreFailure.withLockedValue { $0 = KafkaIOError(.consume, "state restore failed: \(error)") }
+            self.halt(KafkaIOError(.consume, "state restore failed: \(error)"))
         }
     }
 
@@ -884,6 +896,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let numbers = Set(partitions.filter { $0.topic == self.settings.topics.requests }.map(\.partition)).sorted()
         self.processor.drop(partitions: Set(numbers))
         self.restore(numbers)
+        // Without their state the partitions must not be read again: stop (the process restarts and restores).
+        if self.halted, let failure = self.restoreFailure.withLockedValue({ $0 }) { throw failure }
         let committed = try self.consumer.committed(partitions)
         var positions: [KafkaPartition: Int64] = [:]
         for partition in partitions {
@@ -894,6 +908,17 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     private let restoreFailure = NIOLockedValueBox<KafkaIOError?>(nil)
+
+    /// Set on the loop's thread with ``restoreFailure`` (rebalance callbacks run inside the loop's poll): from then
+    /// on no record is processed, and the loop stops at its next round.
+    private var halted = false
+
+    /// Stops processing on `error` (the first one is kept): a partition's state could not be restored, its
+    /// transaction not committed, or its outputs not confirmed before it moved.
+    private func halt(_ error: KafkaIOError) {
+        self.halted = true
+        self.restoreFailure.withLockedValue { $0 = $0 ?? error }
+    }
 
     /// Where to start reading each output partition (and the state partition) to find what records not yet
     /// committed published: the lowest checkpoint over the partition's two inputs. An input without a checkpoint forces a scan from the start,
