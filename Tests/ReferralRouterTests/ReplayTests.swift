@@ -46,6 +46,41 @@ struct ReplayTests {
         let text = String(decoding: try #require(replayed.first { $0.topic == topics.assignments }).value, as: UTF8.self)
         #expect(text.contains("the referral's state names"), "the trace says why: \(text)")
     }
+
+    /// The assignment landed, the state record did not (the process was killed between the two): the replay has no
+    /// state, and decided with the loads of now it would name the other team in its state, its timers and its SLA
+    /// events, while the published assignment names the first. It keeps the published owner.
+    @Test func aReplayWhoseStateWasLostKeepsTheOwnerItsPublishedAssignmentNames() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        func youth(_ id: String, partition: Int32) -> KafkaRecord {
+            let json = """
+                {"type":"referral","id":"\(id)","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+                "client":{"ref":"pseud-\(id)","ageYears":15,"municipality":"398","postalCode":"15110"},\
+                "need":{"concerns":["mental_health"],"urgency":"new_concern","severity":"mild"}}
+                """
+            return KafkaRecord(topic: topics.requests, partition: partition, offset: 3, key: Array(id.utf8), value: Array(json.utf8))
+        }
+        // Another case of the same centre, decided since: team A has a case, so B would be chosen now.
+        #expect(try Self.owner(processor.process(youth("other-1", partition: 1)).materialize(), topics: topics) == "ph-youth-lahti-a")
+
+        let assignment = try #require(
+            RecordProcessor(configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+                .process(youth("lost-1", partition: 0)).materialize().first { $0.topic == topics.assignments })
+        let published = try #require(StateRestorer.owner(ofAssignment: assignment.value))
+        #expect(published == ("lost-1", "ph-youth-lahti-a"))
+        processor.setPublished(["lost-1/assignment"], owners: [published.referralId: published.teamId], partition: 0)
+
+        let replayed = processor.process(youth("lost-1", partition: 0)).materialize()
+        #expect(!replayed.contains { $0.topic == topics.assignments }, "the assignment is not published again")
+        let state = String(decoding: try #require(replayed.first { $0.topic == topics.state }).value, as: UTF8.self)
+        #expect(state.contains("\"ownerTeam\":\"ph-youth-lahti-a\""), "\(state)")
+        let events = replayed.filter { $0.topic == topics.sla }.map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(!events.isEmpty && events.allSatisfy { $0.contains("\"teamId\":\"ph-youth-lahti-a\"") }, "\(events)")
+        #expect(processor.loads["ph-youth-lahti-a"] == 2)
+    }
 }
 
 /// Team ids become metric labels and `/status` keys: only the configuration's own may.

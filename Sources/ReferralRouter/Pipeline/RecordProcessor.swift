@@ -182,9 +182,17 @@ final class RecordProcessor: @unchecked Sendable {
         return outputs
     }
 
-    func setPublished(_ ids: Set<String>, partition: Int32) {
+    /// - Parameter owners: the owner team of each assignment on the tail, by referral id (see ``publishedOwners``).
+    func setPublished(_ ids: Set<String>, owners: [String: String] = [:], partition: Int32) {
         self.published[partition] = ids
+        self.publishedOwners[partition] = owners.isEmpty ? nil : owners
     }
+
+    /// The owners the assignments on each partition's tail name, by referral id. A record's outputs go to several
+    /// partitions: its assignment can land while its state record does not (the process killed between the two).
+    /// Replayed then, the request has no state and would be decided with the loads of now, perhaps for another
+    /// team than the published assignment names; its state, timers and SLA events keep that owner instead.
+    private var publishedOwners: [Int32: [String: String]] = [:]
 
     private func processRequest(_ record: KafkaRecord) -> Result {
         let request: ReferralRequest
@@ -211,8 +219,10 @@ final class RecordProcessor: @unchecked Sendable {
                     "a different request with this id was already decided; ids are idempotency keys"))
         }
         let now = self.clock()
-        // Only a replay gets here with an entry: its assignment names the owner its state and timers name.
-        let decision = self.engine.decide(request, loads: self.loads, keepingOwner: existing?.ownerTeam)
+        // Only a replay gets here with an entry: its assignment names the owner its state and timers name. A replay
+        // whose state was lost keeps the owner its published assignment names.
+        let keeping = existing?.ownerTeam ?? (self.publishedOwners.isEmpty ? nil : self.publishedOwners[record.partition]?[request.id])
+        let decision = self.engine.decide(request, loads: self.loads, keepingOwner: keeping)
         let key = Array(request.id.utf8)
         let trace = Self.traceparent(record)
         var entry = ReferralEntry(
@@ -697,6 +707,7 @@ final class RecordProcessor: @unchecked Sendable {
         for partition in numbers {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
+            self.publishedOwners.removeValue(forKey: partition)
             self.statusReplays.removeValue(forKey: partition)
             self.slaCompleteFrom.removeValue(forKey: partition)
         }

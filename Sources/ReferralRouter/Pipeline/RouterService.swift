@@ -769,7 +769,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let stateTopic = self.settings.topics.state
             let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
             for number in numbers {
-                self.processor.setPublished(tails.published[number] ?? [], partition: number)
+                self.processor.setPublished(tails.published[number] ?? [], owners: tails.owners[number] ?? [:], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
                 let statusMarks = try self.consumer.watermarks(statusPartition, timeoutMilliseconds: 5000)
                 // Reading resumes at the committed offset, or at the start of what retention left.

@@ -1,6 +1,7 @@
 import Foundation
 import KafkaIO
 import Logging
+import SteeringModel
 
 /// Reads what a partition's previous owner left: its state-topic records (from the beginning) and the tails of its
 /// output partitions (from the last checkpoint), before any of its input records is processed.
@@ -31,6 +32,8 @@ struct StateRestorer {
     /// what it holds is complete: the first record left's timestamp (`Int64.max` when none is left).
     struct Tails {
         var published: [Int32: Set<String>] = [:]
+        /// Per partition number, the owner team each assignment on the tail names, by referral id.
+        var owners: [Int32: [String: String]] = [:]
         var completeFrom: [KafkaPartition: Int64] = [:]
     }
 
@@ -48,12 +51,25 @@ struct StateRestorer {
                 if let id = record.headers.last(where: { $0.key == "referral-router.output-id" })?.stringValue {
                     result[partition.partition, default: []].insert(id)
                     count += 1
+                    if partition.topic == self.settings.topics.assignments, let (referralId, owner) = Self.owner(ofAssignment: record.value) {
+                        tails.owners[partition.partition, default: [:]][referralId] = owner
+                    }
                 }
             }
         }
         self.logger.info("Output tails read", metadata: ["partitions": "\(starts.count)", "outputs": "\(count)"])
         tails.published = result
         return tails
+    }
+
+    /// The referral and the owner team an assignment record names (`referralId`, `owner.teamId`); `nil` for
+    /// anything else.
+    static func owner(ofAssignment value: [UInt8]) -> (referralId: String, teamId: String)? {
+        guard case .success(.object(let object)) = JSONParser.parse(value),
+            case .string(let referralId)? = object["referralId"],
+            case .object(let owner)? = object["owner"], case .string(let teamId)? = owner["teamId"]
+        else { return nil }
+        return (referralId, teamId)
     }
 
     /// Reads partitions from the given offsets to their current end; also says which started below their low
