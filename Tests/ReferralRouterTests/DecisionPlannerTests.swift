@@ -51,4 +51,26 @@ struct DecisionPlannerTests {
         }
         #expect(planned > 600)
     }
+
+    /// School working days are the school's: a pupil living in one municipality and going to school in another
+    /// counts by the school's municipality's calendar (Lahti's has an autumn and a Christmas break; Hollola has
+    /// none configured, so its school counts national working days).
+    @Test(arguments: [
+        // A Lahti resident at Hollola's school, from Thursday 8 October 2026: 7 school working days, national.
+        ("398", "ph-school-hollola", "2026-10-08T10:00:00+03:00", 7, "2026-10-19"),
+        // A Hollola resident at a Lahti school, from Friday 18 December 2026: 3 school days after Lahti's break.
+        ("098", "ph-school-jalkaranta", "2026-12-18T10:00:00+02:00", 3, "2027-01-08"),
+        // No municipality given: the school's still decides.
+        (nil, "ph-school-jalkaranta", "2026-12-18T10:00:00+02:00", 3, "2027-01-08"),
+    ] as [(String?, String, String, Int, String)])
+    func schoolDaysCountByTheSchoolsMunicipality(
+        municipality: String?, school: String, receipt: String, days: Int, due: String
+    ) throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let planner = DecisionPlanner(configuration: configuration)
+        let start = try #require(ISO8601DateFormatter().date(from: receipt))
+        let calculator = planner.calculator(municipality: municipality, schoolId: school, at: start)
+        let deadline = try calculator.deadline(.schoolWorkingDays(days), from: start)
+        #expect(LocalRFC3339.format(deadline.dueAt).hasPrefix(due), "\(deadline)")
+    }
 }

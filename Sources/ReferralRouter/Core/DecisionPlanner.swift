@@ -74,9 +74,13 @@ final class DecisionPlanner: Sendable {
         let key = CalculatorKey(municipality: municipality, schoolId: schoolId, date: CivilDate(instant: instant))
         if let known = self.calculators.value(for: key) { return known }
         let calendars = self.configuration.calendars
+        // School working days are the school's: a pupil may live in one municipality and go to school in another.
+        // The school's municipality comes from the routing configuration; a school it does not list counts by the
+        // client's.
+        let schoolMunicipality = schoolId.flatMap { self.configuration.table.school(id: $0)?.school.municipality } ?? municipality
         let calculator = DeadlineCalculator(
             national: calendars.nationalCalendar(municipality: municipality),
-            school: calendars.schoolCalendar(schoolId: schoolId, municipality: municipality, on: key.date),
+            school: calendars.schoolCalendar(schoolId: schoolId, municipality: schoolMunicipality, on: key.date),
             cache: DeadlineCache())
         self.calculators.keep(calculator, for: key)
         return calculator
