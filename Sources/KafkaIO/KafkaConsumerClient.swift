@@ -9,6 +9,16 @@ public protocol KafkaRebalanceListener: AnyObject, Sendable {
     func partitionsRevoked(_ partitions: [KafkaPartition])
     /// Called before the partitions are assigned: restore their state here.
     func partitionsAssigned(_ partitions: [KafkaPartition])
+    /// Called instead of ``partitionsRevoked(_:)`` when the assignment was lost (the session expired, or the
+    /// member was fenced): the group went on without this member, so the partitions may already be another's
+    /// and nothing of them should be committed or published any more. By default, ``partitionsRevoked(_:)``.
+    func partitionsLost(_ partitions: [KafkaPartition])
+}
+
+extension KafkaRebalanceListener {
+    public func partitionsLost(_ partitions: [KafkaPartition]) {
+        self.partitionsRevoked(partitions)
+    }
 }
 
 /// A group consumer with manual offset storing and a rebalance listener.
@@ -30,10 +40,12 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         let context = RDKafkaCallbackContext(logger: logger)
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: context)
         self.logger = logger
-        context.onRebalance = { [weak self] error, partitions in
+        context.onRebalance = { [weak self] error, partitions, lost in
             guard let self, let listener = self.listener else { return }
             if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
                 listener.partitionsAssigned(partitions)
+            } else if lost {
+                listener.partitionsLost(partitions)
             } else {
                 listener.partitionsRevoked(partitions)
             }

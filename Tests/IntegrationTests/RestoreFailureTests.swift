@@ -50,3 +50,38 @@ struct RestoreFailureTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 }
+
+/// The group went on without this instance (its heartbeat told it is no longer a member): the partitions may
+/// already be another's, so the instance publishes and commits nothing more of them and stops; restarted, it
+/// decides every record once.
+@Suite("A lost assignment", .serialized, .timeLimit(.minutes(5)))
+struct LostAssignmentTests {
+    @Test(arguments: ["at_least_once", "exactly_once"])
+    func theInstanceStopsWithoutCommittingAndARestartLosesNothing(guarantee: String) async throws {
+        let harness = try Harness(partitions: 2)
+        harness.settings.processing.guarantee = guarantee
+        harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+        var traffic = SyntheticTraffic(seed: 777, prefix: "lost-\(guarantee)", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
+        let records = (0..<600).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(Array(records.prefix(300)))
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { running.application.isReady })
+        // UNKNOWN_MEMBER_ID on the next heartbeats: librdkafka reports the assignment lost.
+        try #require(harness.cluster).pushRequestErrors(apiKey: 12, errors: [25, 25, 25])
+        try harness.produce(Array(records.suffix(300)))
+        #expect(await Harness.waitUntil(seconds: 60) {
+            String(decoding: running.application.statusJSON(), as: UTF8.self).contains("partitions lost")
+        }, "the loss is reported on /status")
+        let error = await running.stop()
+        #expect("\(error.map { "\($0)" } ?? "none")".contains("partitions lost"))
+
+        harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+        let restarted = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
+        #expect(await restarted.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+}

@@ -36,7 +36,9 @@ final class RDKafkaCallbackContext: @unchecked Sendable {
             return taken
         }
     }
-    var onRebalance: ((rd_kafka_resp_err_t, [KafkaPartition]) -> Void)?
+    /// The rebalance, its partitions, and for a revocation whether the assignment was lost (the group went on
+    /// without this member: the partitions may already be another's).
+    var onRebalance: ((rd_kafka_resp_err_t, [KafkaPartition], Bool) -> Void)?
     let lastError = NIOLockedValueBox<String?>(nil)
 
     init(logger: Logger) {
@@ -139,7 +141,8 @@ final class RDKafkaClient: @unchecked Sendable {
                 guard let handle, let opaque else { return }
                 let context = Unmanaged<RDKafkaCallbackContext>.fromOpaque(opaque).takeUnretainedValue()
                 let list = partitions.map(RDKafkaClient.partitions(from:)) ?? []
-                context.onRebalance?(error, list)
+                let lost = error != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && rd_kafka_assignment_lost(handle) != 0
+                context.onRebalance?(error, list, lost)
                 switch error {
                 case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
                     rd_kafka_assign(handle, partitions)

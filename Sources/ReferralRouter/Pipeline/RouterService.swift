@@ -728,6 +728,34 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.statistics.update { $0.assignedPartitions = assigned.sorted() }
     }
 
+    /// The assignment was lost: the session expired or the member was fenced, and the group may already have
+    /// given the partitions to another instance, which restores from what was committed and published. Outputs
+    /// still queued here would land after its scan of the output tails (published twice), and offsets or a
+    /// transaction committed now would skip records it has not seen. So nothing more is published or committed:
+    /// the records decided and not yet handed over are dropped, the producer's queue purged, the open
+    /// transaction aborted (on stopping), and the instance stops; restarted, it rejoins the group.
+    public func partitionsLost(_ partitions: [KafkaPartition]) {
+        self.logger.error(
+            "Partitions lost (the group went on without this instance); purging unsent outputs and stopping",
+            metadata: ["partitions": "\(partitions.sorted())"])
+        self.batch.removeAll()
+        self.worker.drain()
+        self.producer.purge()
+        self.tracker.forget(partitions)
+        self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
+        for partition in partitions {
+            self.processedOffsets.removeValue(forKey: partition)
+            self.timerHold.removeValue(forKey: partition)
+        }
+        self.processor.drop(partitions: Set(partitions.map(\.partition)))
+        self.assigned.subtract(partitions)
+        self.paused = false
+        let assigned = self.assigned
+        self.statistics.update { $0.assignedPartitions = assigned.sorted() }
+        self.statistics.recordError("partitions lost: \(partitions.count)")
+        self.halt(KafkaIOError(.consume, "partitions lost: the group went on without this instance; nothing of them was committed since"))
+    }
+
     public func partitionsAssigned(_ partitions: [KafkaPartition]) {
         self.logger.info("Partitions assigned", metadata: ["partitions": "\(partitions.sorted())"])
         // The restore replaces state the output worker reads.
