@@ -728,19 +728,35 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.statistics.update { $0.assignedPartitions = assigned.sorted() }
     }
 
-    /// The assignment was lost: the session expired or the member was fenced, and the group may already have
-    /// given the partitions to another instance, which restores from what was committed and published. Outputs
-    /// still queued here would land after its scan of the output tails (published twice), and offsets or a
-    /// transaction committed now would skip records it has not seen. So nothing more is published or committed:
-    /// the records decided and not yet handed over are dropped, the producer's queue purged, the open
-    /// transaction aborted (on stopping), and the instance stops; restarted, it rejoins the group.
+    /// The assignment was lost: the session expired (a broker outage, a pause) or the member was fenced, and the
+    /// group may already have given the partitions to another instance, which restores from what was committed
+    /// and published. Outputs still queued here could land after its scan of the output tails (published twice),
+    /// and offsets committed now could skip records it has not seen. So nothing more of them is published or
+    /// committed: the records decided and not yet handed over are dropped, the producer's queue is purged (in
+    /// exactly-once mode the open transaction is aborted and a new one begun), and their state is dropped. The
+    /// consumer rejoins the group by itself; whoever is assigned the partitions replays them from the committed
+    /// offsets, with what already landed found on the output tails.
     public func partitionsLost(_ partitions: [KafkaPartition]) {
         self.logger.error(
-            "Partitions lost (the group went on without this instance); purging unsent outputs and stopping",
+            "Partitions lost (the group went on without this instance): purging their unsent outputs, committing nothing",
             metadata: ["partitions": "\(partitions.sorted())"])
+        self.statistics.recordError("partitions lost: \(partitions.count); unsent outputs purged, to be replayed")
         self.batch.removeAll()
         self.worker.drain()
-        self.producer.purge()
+        if self.settings.processing.isExactlyOnce, !self.transactionsClosed {
+            do {
+                // Aborting purges what the transaction holds.
+                try self.producer.abortTransaction()
+                _ = self.worker.takeFailure()
+                try self.producer.beginTransaction()
+                self.lastTransaction = Date()
+            } catch {
+                self.halt(error as? KafkaIOError ?? KafkaIOError(.transaction, "abort after a lost assignment failed: \(error)"))
+            }
+        } else {
+            self.producer.purge()
+        }
+        self.latency.forgetOpen()
         self.tracker.forget(partitions)
         self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
         for partition in partitions {
@@ -752,8 +768,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.paused = false
         let assigned = self.assigned
         self.statistics.update { $0.assignedPartitions = assigned.sorted() }
-        self.statistics.recordError("partitions lost: \(partitions.count)")
-        self.halt(KafkaIOError(.consume, "partitions lost: the group went on without this instance; nothing of them was committed since"))
     }
 
     public func partitionsAssigned(_ partitions: [KafkaPartition]) {
