@@ -352,6 +352,16 @@ struct SteeringScenarioTests {
                 type: "consultation", ref: nil, age: nil, municipality: nil, language: "sv", concerns: ["neuropsychiatric"],
                 caseOwnerTeam: "lu-fc-sv"),
             owner: "lu-nepsy", consults: ["lu-nepsy"], languageMatched: false),
+        Scenario(
+            name: "a nepsy team asking for a nepsy consultation → triage, never back to its own unit type",
+            request: RequestSpec(
+                type: "consultation", concerns: ["neuropsychiatric"], caseOwnerTeam: "ph-nepsy",
+                requestedUnitType: "neuropsychiatric_team"),
+            owner: "ph-triage", consults: ["ph-triage"], ownerRule: "triage"),
+        Scenario(
+            name: "a nepsy team's consultation inferred as nepsy → triage, never back to its own unit type",
+            request: RequestSpec(type: "consultation", concerns: ["neuropsychiatric"], caseOwnerTeam: "ph-nepsy"),
+            owner: "ph-triage", consults: ["ph-triage"], ownerRule: "triage"),
     ]
 
     @Test(arguments: Self.scenarios)
@@ -376,6 +386,24 @@ struct SteeringScenarioTests {
         }
         // Triage decisions say why.
         #expect((decision.owner.unitType == .triage) == (decision.owner.triageReason != nil))
+    }
+
+    /// A consultation asks a specialist unit on behalf of a configured team: a basic service or triage as the
+    /// requested unit type, or a case owner the configuration does not know, is rejected with the field named.
+    @Test(arguments: [
+        (#""caseOwnerTeam":"ph-fc-lahti-central","requestedUnitType":"family_centre""#, "unknown_enum_value", "consultation.requestedUnitType"),
+        (#""caseOwnerTeam":"ph-fc-lahti-central","requestedUnitType":"triage""#, "unknown_enum_value", "consultation.requestedUnitType"),
+        (#""caseOwnerTeam":"Matti Meikäläinen","requestedUnitType":"ot_centre""#, "unknown_team", "consultation.caseOwnerTeam"),
+    ])
+    func consultationsAskASpecialistOnBehalfOfAConfiguredTeam(block: String, code: String, field: String) throws {
+        let json = #"{"type":"consultation","id":"q-9","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"t"},"#
+            + #""need":{"concerns":["disability"],"urgency":"new_concern","severity":"mild"},"consultation":{"# + block + "}}"
+        let result = OfflineRouter(configuration: ShippedConfiguration.configuration).route(Array(json.utf8))
+        #expect(result.decision == nil)
+        let failure = try #require(result.failure)
+        #expect(failure.problems.map(\.code.rawValue) == [code])
+        #expect(failure.problems.map(\.field) == [field])
+        #expect(!String(decoding: result.json, as: UTF8.self).contains("Matti"), "messages name fields, never values")
     }
 
     @Test func scenarioCountMeetsTheBar() {

@@ -34,6 +34,9 @@ public struct OfflineRouter: Sendable {
         case .failure(let failure):
             return Result(json: RejectionEncoder.validationError(failure), decision: nil, failure: failure)
         case .success(let request):
+            if let failure = self.engine.unknownReferences(in: request) {
+                return Result(json: RejectionEncoder.validationError(failure), decision: nil, failure: failure)
+            }
             let decision = self.engine.decide(request)
             let milestones = self.planner.plan(decision, request: request)
             let json = AssignmentEncoder.assignment(

@@ -203,6 +203,9 @@ final class RecordProcessor: @unchecked Sendable {
             request = valid
         }
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
+        if request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
+            return self.deadLetter(record, unknown)
+        }
         let hash = Self.requestHash(request)
         let existing = self.partitions[record.partition]?[request.id]
         if let existing, existing.inputOffset == record.offset, existing.requestHash == hash {

@@ -25,6 +25,20 @@ public final class SteeringEngine: Sendable {
             rules.ownerRules.count + rules.consultationRules.count + rules.consultationRequestRules.count + 4
     }
 
+    /// What a valid request names that the configuration does not know: a consultation's case owner must be a team
+    /// id of the configuration (a typo, or a person's name typed into the field, would otherwise be copied into the
+    /// outputs as if it were a team). `nil` when everything it names is known.
+    public func unknownReferences(in request: ReferralRequest) -> ValidationFailure? {
+        guard let owner = request.consultation?.caseOwnerTeam, self.table.team(id: owner) == nil else { return nil }
+        return ValidationFailure(
+            id: request.id,
+            problems: [
+                ValidationProblem(
+                    .unknownTeam, field: "consultation.caseOwnerTeam",
+                    "consultation.caseOwnerTeam must be a team id of the steering configuration (regions/*.yaml, teams)")
+            ])
+    }
+
     /// Decides the owner, the consultations and the SLA policy of a valid request.
     ///
     /// - Parameters:
@@ -169,8 +183,14 @@ public final class SteeringEngine: Sendable {
                 reason = rules[match.index].reason
             }
         }
+        // Never to the unit type that owns the case (the case owner asking its own kind of unit, or a rule inferring it).
+        let ownType = request.consultation?.caseOwnerTeam.flatMap { self.table.team(id: $0)?.team.unitType }
         let resolved: ResolvedOwner
-        if let unitType {
+        if let unitType, unitType == ownType {
+            ruleId = "triage"
+            reason = "the case owner is itself a \(unitType.rawValue) team: a consultation goes to another unit"
+            resolved = self.triage(location.region, because: reason, language: request.client.language, trace: &trace)
+        } else if let unitType {
             resolved = self.resolveOwner(unitType, request, location: location, loads: loads, keeping: keeping, trace: &trace)
         } else {
             ruleId = "triage"

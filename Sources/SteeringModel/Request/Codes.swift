@@ -106,6 +106,9 @@ public enum UnitType: String, Sendable, Hashable, Codable, CaseIterable, Compara
         }
     }
 
+    /// The specialist unit types: what a consultation request may ask for.
+    public static let specialistCases: [UnitType] = allCases.filter { $0.level == .specialist }
+
     /// Whether teams of this type are found through the client's family-centre area.
     public var isAreaBased: Bool {
         self == .familyCentre || self == .youthLowThreshold

@@ -152,7 +152,8 @@ enum RequestDecoder {
                         self.caseOwnerTeam = reader.shortText()
                         return self.caseOwnerTeam != nil
                     case 1:
-                        self.requestedUnitType = reader.enumeration(RequestDecoder.unitTypes)
+                        // Specialist unit types only; another is left to the full validation, which names it.
+                        self.requestedUnitType = reader.enumeration(RequestDecoder.specialistUnitTypes)
                         return self.requestedUnitType != nil
                     default:
                         guard let range = reader.string() else { return false }
@@ -252,7 +253,7 @@ enum RequestDecoder {
     static let requestTypes = table(RequestType.self)
     static let urgencies = table(Urgency.self)
     static let severities = table(Severity.self)
-    static let unitTypes = table(UnitType.self)
+    static let specialistUnitTypes = UnitType.specialistCases.map { (Array($0.rawValue.utf8), $0) }
     static let concernCodes = table(Concern.self)
     static let caseStatuses = table(CaseStatus.self)
 

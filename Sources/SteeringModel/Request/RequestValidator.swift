@@ -148,8 +148,16 @@ public struct RequestValidator: Sendable {
             if let consultationObject = reader.object(object, "consultation", required: true) {
                 let owner = reader.shortText(
                     consultationObject, "caseOwnerTeam", path: "consultation.caseOwnerTeam", required: false)
-                let requested: UnitType? = reader.enumeration(
+                var requested: UnitType? = reader.enumeration(
                     consultationObject, "requestedUnitType", path: "consultation.requestedUnitType", required: false)
+                if let unitType = requested, unitType.level != .specialist {
+                    // A consultation asks a specialist unit (steering-model.md, "What the router receives").
+                    let allowed = UnitType.specialistCases.map(\.rawValue).joined(separator: ", ")
+                    reader.problem(
+                        .unknownEnumValue, "consultation.requestedUnitType",
+                        "consultation.requestedUnitType names a specialist unit type, one of: \(allowed)")
+                    requested = nil
+                }
                 let question = reader.freeText(
                     consultationObject, "question", path: "consultation.question", limit: self.maximumTextLength)
                 consultation = ReferralRequest.Consultation(
