@@ -9,7 +9,7 @@ SWIFT ?= swift
 SWIFT_FLAGS ?= -Xswiftc -warnings-as-errors
 APT_PACKAGES := librdkafka-dev libmimalloc-dev pkg-config
 
-.PHONY: deps browser-deps build run test check-config route-examples bench clean
+.PHONY: deps browser-deps py-deps build run test check-config route-examples bench clean
 
 # Installs the system packages the build needs, when they are missing.
 deps:
@@ -29,21 +29,31 @@ browser-deps:
 			|| echo "chromium could not be installed: the browser test will be skipped"; \
 	fi
 
+# The contract and deploy checks' Python packages, in a virtual environment under .build (Debian 12's
+# python3-jsonschema is older than the 4.18 they need). Installs python3-venv when it is missing.
+PYENV := .build/pyenv
+py-deps:
+	@if ! $(PYENV)/bin/python -c 'import jsonschema, referencing, yaml' 2>/dev/null; then \
+		if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+			echo "Installing python3-venv ..."; \
+			SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+			$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv; \
+		fi; \
+		echo "Installing jsonschema and PyYAML into $(PYENV) ..."; \
+		rm -rf $(PYENV) && python3 -m venv $(PYENV) && $(PYENV)/bin/pip install -q 'jsonschema>=4.18' 'PyYAML>=6'; \
+	fi
+
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 run: deps
 	$(SWIFT) run $(SWIFT_FLAGS) referral-router demo
 
-test: deps browser-deps
+test: deps browser-deps py-deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build
-	@if command -v python3 >/dev/null && python3 -c 'import jsonschema, yaml' 2>/dev/null && [ -f tools/contracts/validate.py ]; then \
-		python3 tools/contracts/validate.py --router .build/debug/referral-router; \
-	fi
-	@if command -v python3 >/dev/null && python3 -c 'import yaml' 2>/dev/null; then \
-		python3 tools/deploy/check.py; \
-	fi
+	$(PYENV)/bin/python tools/contracts/validate.py --router .build/debug/referral-router
+	$(PYENV)/bin/python tools/deploy/check.py
 
 check-config: deps
 	$(SWIFT) run referral-router check-config config/steering
