@@ -63,8 +63,16 @@ final class RouterMetrics: Sendable {
         }
     }
 
-    func updateLag(_ lag: [KafkaPartition: Int64], reachable: Bool) {
+    /// Records the lag of the partitions this instance holds (`held`); a partition no longer among them (revoked,
+    /// lost) has its series removed, so that no instance keeps exporting the lag of a partition another now reads.
+    func updateLag(_ lag: [KafkaPartition: Int64], held: Set<KafkaPartition>, reachable: Bool) {
         self.brokerReachable.record(reachable ? 1 : 0)
+        let gone = self.lagGauges.withLockedValue { gauges in
+            let gone = gauges.filter { !held.contains($0.key) }
+            for partition in gone.keys { gauges.removeValue(forKey: partition) }
+            return Array(gone.values)
+        }
+        for gauge in gone { gauge.destroy() }
         for (partition, value) in lag {
             let gauge = self.lagGauges.withLockedValue { gauges in
                 if let gauge = gauges[partition] { return gauge }
