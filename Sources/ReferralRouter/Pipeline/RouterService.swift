@@ -205,13 +205,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func loop() throws {
         var failure: (any Error)?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let beat = Date()
-            self.statistics.update { $0.pollLoopHeartbeat = beat }
-            // The watchdog is petted by the loop itself, so a stuck loop gets the process restarted.
-            if let interval = self.notifier.watchdogInterval, beat.timeIntervalSince(self.lastWatchdog) >= interval {
-                self.notifier.notify("WATCHDOG=1")
-                self.lastWatchdog = beat
-            }
+            self.beat()
             self.applyPendingConfiguration()
             if let error = self.restoreFailure.withLockedValue({ $0 }) ?? self.tracker.failure ?? self.producer.fatalError {
                 failure = error
@@ -313,6 +307,18 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             throw failure
         }
         self.logger.info("Stopped cleanly", metadata: ["flushed": "\(flushed)"])
+    }
+
+    /// The loop is alive: the heartbeat /healthz reads, and systemd's watchdog when it is due. The watchdog is
+    /// petted by the loop itself (and by the long steps it runs: a revocation's flush, a restore), so a stuck loop
+    /// gets the process restarted.
+    private func beat() {
+        let beat = Date()
+        self.statistics.update { $0.pollLoopHeartbeat = beat }
+        if let interval = self.notifier.watchdogInterval, beat.timeIntervalSince(self.lastWatchdog) >= interval {
+            self.notifier.notify("WATCHDOG=1")
+            self.lastWatchdog = beat
+        }
     }
 
     /// How long the first poll of a round may wait for a record: 100 ms, but in exactly-once mode no longer than
@@ -699,12 +705,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         while !flushed, Date() < deadline {
             flushed = self.producer.flush(timeoutMilliseconds: 1000)
             // Still alive and working: keep /healthz and the watchdog informed.
-            let beat = Date()
-            self.statistics.update { $0.pollLoopHeartbeat = beat }
-            if let interval = self.notifier.watchdogInterval, beat.timeIntervalSince(self.lastWatchdog) >= interval {
-                self.notifier.notify("WATCHDOG=1")
-                self.lastWatchdog = beat
-            }
+            self.beat()
         }
         if !flushed {
             // Outputs still queued would land after the next owner republished them, and stale state records would
@@ -751,7 +752,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 try self.producer.beginTransaction()
                 self.lastTransaction = Date()
             } catch {
-                self.halt(error as? KafkaIOError ?? KafkaIOError(.transaction, "abort after a lost assignment failed: \(error)"))
+                self.halt(error)
             }
         } else {
             self.producer.purge()
@@ -791,8 +792,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Restores the state of partition numbers and the output ids their tails already hold.
     private func restore(_ numbers: [Int32]) {
         do {
+            // A restore of a large state takes time, bounded by its timeout: it beats while it reads.
             let restorer = StateRestorer(
-                settings: self.settings, logger: self.logger, timeout: self.settings.processing.stateRestoreTimeoutSeconds)
+                settings: self.settings, logger: self.logger, timeout: self.settings.processing.stateRestoreTimeoutSeconds,
+                progress: { [unowned self] in self.beat() })
             let restored = try restorer.restore(partitions: numbers)
             // One request for the committed offsets of every input partition restored (checkpoints are trusted up
             // to them, the tracker is seeded with them, and a status backlog beyond them holds the timers).
@@ -1019,6 +1022,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             $0.brokerReachable = reachable
             if reachable { $0.lag = lag }
         }
-        self.metrics.updateLag(lag, reachable: reachable)
+        self.metrics.updateLag(lag, held: Set(partitions), reachable: reachable)
     }
 }

@@ -12,6 +12,8 @@ struct StateRestorer {
     let settings: RouterSettings
     let logger: Logger
     var timeout: TimeInterval = 120
+    /// Called about every 200 ms while reading (the loop's heartbeat and watchdog).
+    var progress: () -> Void = {}
 
     /// State records per partition number.
     func restore(partitions: [Int32]) throws -> [Int32: [KafkaRecord]] {
@@ -96,10 +98,15 @@ struct StateRestorer {
         var records: [KafkaPartition: [KafkaRecord]] = [:]
         guard !remaining.isEmpty else { return (records, truncated) }
         let started = Date()
+        var lastProgress = started
         try consumer.assign(assignments.map(\.0), offsets: assignments.map(\.1))
         while !remaining.isEmpty {
             guard Date().timeIntervalSince(started) < self.timeout else {
                 throw KafkaIOError(.timeout, "reading \(remaining.keys.sorted()) timed out")
+            }
+            if Date().timeIntervalSince(lastProgress) >= 0.2 {
+                self.progress()
+                lastProgress = Date()
             }
             guard let record = try consumer.poll(timeoutMilliseconds: 200) else {
                 // The last offsets of a transactional partition are commit markers, which are never returned:
