@@ -67,3 +67,45 @@ struct RouterSettingsTests {
         #expect(try security.librdkafkaProperties(environment: ["REFERRAL_ROUTER_KAFKA_SASLPASSWORD": "x"])["sasl.password"] == "x")
     }
 }
+
+@Suite("Daemon settings: validation")
+struct RouterSettingsValidationTests {
+    static func load(_ yaml: String, environment: [String: String] = [:]) throws -> RouterSettings {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+        return try RouterSettings.load(file: file, environment: environment)
+    }
+
+    /// A misspelt key is an error with its line and column, not silently ignored (here it would have left the
+    /// endpoints without their bearer token).
+    @Test func anUnknownKeyIsReportedWithItsLine() {
+        let yaml = "http:\n  port: 8080\n  bearerTokenfile: /run/secrets/token\n"
+        do {
+            _ = try Self.load(yaml)
+            Issue.record("a misspelt key must be refused")
+        } catch {
+            #expect("\(error)".contains(".yaml:3:3 (http.bearerTokenfile): unknown key 'bearerTokenfile'"), "\(error)")
+        }
+    }
+
+    /// A syntax error names the line, never the text of it (which could be a secret).
+    @Test func aSyntaxErrorNamesTheLineNotItsText() {
+        do {
+            _ = try Self.load("http:\n  bearerToken: \"s3cret\n  port: 8080\n")
+            Issue.record("a syntax error must be refused")
+        } catch {
+            #expect("\(error)".contains("YAML syntax"), "\(error)")
+            #expect(!"\(error)".contains("s3cret"), "\(error)")
+        }
+    }
+
+    @Test(arguments: [
+        ("logging:\n  level: verbose\n", [String: String]()),
+        ("logging:\n  format: xml\n", [:]),
+        ("kafka:\n  groupId: g\n", ["REFERRAL_ROUTER_KAFKA_AUTOCREATETOPICS": "ture"]),
+        ("kafka:\n  groupId: g\n", ["REFERRAL_ROUTER_LOGGING_LEVEL": "loud"]),
+    ])
+    func anInvalidValueIsRefused(yaml: String, environment: [String: String]) {
+        #expect(throws: (any Error).self) { try Self.load(yaml, environment: environment) }
+    }
+}

@@ -220,17 +220,30 @@ public struct RouterSettings: Sendable, Codable, Equatable {
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RouterSettings {
         var settings = RouterSettings()
         if let file {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw SettingsError("cannot read settings file \(file)")
+            // As the steering configuration: every problem with its line and column, unknown keys included (a
+            // misspelt `bearerTokenFile` would otherwise leave the endpoints open), and no source text quoted.
+            var loader = YAMLDocumentLoader()
+            guard let (decoded, _) = loader.decode(RouterSettings.self, file: file, displayName: file), loader.problems.isEmpty else {
+                throw SettingsError(
+                    "invalid settings file (\(loader.problems.count) problem\(loader.problems.count == 1 ? "" : "s")):\n"
+                        + loader.problems.map { "  \($0)" }.joined(separator: "\n"))
             }
-            do {
-                settings = try YAMLDecoder().decode(RouterSettings.self, from: text)
-            } catch {
-                throw SettingsError("invalid settings file \(file): \(error)")
-            }
+            settings = decoded
         }
         try settings.applyEnvironment(environment)
+        try settings.validate()
         return settings
+    }
+
+    /// Values the types alone do not bound.
+    func validate() throws {
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(self.logging.level) else {
+            throw SettingsError("logging.level is one of \(levels.joined(separator: ", ")), not '\(self.logging.level)'")
+        }
+        guard ["json", "text"].contains(self.logging.format) else {
+            throw SettingsError("logging.format is json or text, not '\(self.logging.format)'")
+        }
     }
 
     /// Applies `REFERRAL_ROUTER_<SECTION>_<KEY>` variables.
@@ -240,7 +253,13 @@ public struct RouterSettings: Sendable, Codable, Equatable {
         }
         if let v = value("kafka", "bootstrapServers") { self.kafka.bootstrapServers = v }
         if let v = value("kafka", "groupId") { self.kafka.groupId = v }
-        if let v = value("kafka", "autoCreateTopics") { self.kafka.autoCreateTopics = ["true", "1", "yes"].contains(v.lowercased()) }
+        if let v = value("kafka", "autoCreateTopics") {
+            switch v.lowercased() {
+            case "true", "1", "yes": self.kafka.autoCreateTopics = true
+            case "false", "0", "no": self.kafka.autoCreateTopics = false
+            default: throw SettingsError("REFERRAL_ROUTER_KAFKA_AUTOCREATETOPICS is true or false")
+            }
+        }
         if let v = value("kafka", "sessionTimeoutMs") {
             guard let milliseconds = Int(v) else { throw SettingsError("REFERRAL_ROUTER_KAFKA_SESSIONTIMEOUTMS must be a number") }
             self.kafka.sessionTimeoutMs = milliseconds
