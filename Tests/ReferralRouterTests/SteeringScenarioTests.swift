@@ -406,6 +406,20 @@ struct SteeringScenarioTests {
         #expect(!String(decoding: result.json, as: UTF8.self).contains("Matti"), "messages name fields, never values")
     }
 
+    /// A Swedish-speaking child of Kirkkonummi: the owner works in Swedish, the consulted units only in Finnish.
+    /// The decision says so for each consultation, as it does for the owner.
+    @Test func aConsultationWithoutATeamInTheClientsLanguageSaysSo() throws {
+        let spec = RequestSpec(
+            age: 9, municipality: "257", language: "sv", concerns: ["neuropsychiatric", "mental_health"], severity: "moderate")
+        let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+        let decision = SteeringEngine(table: ShippedConfiguration.configuration.table).decide(request)
+        #expect(decision.owner.teamId == "lu-fc-sv" && decision.languageMatched)
+        #expect(decision.consultations.map(\.teamId) == ["lu-nepsy", "lu-lastenpsykiatria"])
+        let matched = decision.trace.filter { $0.kind == .consultation && $0.matched }
+        #expect(matched.count == 2)
+        #expect(matched.allSatisfy { $0.reason.contains("no candidate works in 'sv'") }, "\(matched.map(\.reason))")
+    }
+
     @Test func scenarioCountMeetsTheBar() {
         #expect(Self.scenarios.count >= 60)
     }

@@ -143,10 +143,20 @@ public final class SteeringEngine: Sendable {
                     ))
                 continue
             }
-            trace.append(
-                self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id) {
-                    "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
-                })
+            if pick.languageMatched {
+                trace.append(
+                    self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id) {
+                        "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
+                    })
+            } else {
+                // No team of the unit works in the client's language: the decision says so (steering-model.md),
+                // for the consultation as for the owner (remembered per language: the key's team part names it).
+                let language = request.client.language
+                trace.append(
+                    self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id + "\u{0}" + language) {
+                        "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id); no candidate works in '\(language)'"
+                    })
+            }
             consultations.append(
                 Decision.Consultation(
                     unitType: target.unitType, teamId: pick.team.id, teamName: pick.team.name, ruleId: rule.id,
