@@ -420,6 +420,23 @@ struct SteeringScenarioTests {
         #expect(matched.allSatisfy { $0.reason.contains("no candidate works in 'sv'") }, "\(matched.map(\.reason))")
     }
 
+    /// An anonymous mental-health consultation without an age goes to triage because the unit depends on the
+    /// age, and the reason says that, not that the concerns infer no specialist.
+    @Test func aConsultationWithoutAnAgeIsTriagedForTheAge() throws {
+        let spec = RequestSpec(
+            type: "consultation", ref: nil, age: nil, municipality: nil, concerns: ["mental_health"],
+            caseOwnerTeam: "ph-fc-lahti-central")
+        let request = try RequestValidator().validateRequest(Array(spec.json.utf8)).get()
+        let decision = SteeringEngine(table: ShippedConfiguration.configuration.table).decide(request)
+        #expect(decision.owner.unitType == .triage)
+        let reason = try #require(decision.owner.triageReason)
+        #expect(reason.contains("chosen by the client's age"), "\(reason)")
+        let parenting = RequestSpec(type: "consultation", concerns: ["parenting"])
+        let other = SteeringEngine(table: ShippedConfiguration.configuration.table)
+            .decide(try RequestValidator().validateRequest(Array(parenting.json.utf8)).get())
+        #expect(other.owner.triageReason?.contains("could be inferred from the concerns") == true)
+    }
+
     @Test func scenarioCountMeetsTheBar() {
         #expect(Self.scenarios.count >= 60)
     }

@@ -177,6 +177,7 @@ public final class SteeringEngine: Sendable {
         var unitType: UnitType?
         var ruleId = "requested"
         var reason = "the case owner asked for this unit type"
+        var firstRuleEntry: Int?
         if let requested = request.consultation?.requestedUnitType {
             unitType = requested
             trace.append(
@@ -185,6 +186,7 @@ public final class SteeringEngine: Sendable {
                     reason: "the request names unit type \(requested.rawValue)"))
         } else {
             let rules = self.table.rules.consultationRequestRules
+            firstRuleEntry = trace.count
             if let match = self.firstMatch(
                 rules, kind: .consultationRequest, request, features: RequestFeatures(request), trace: &trace)
             {
@@ -204,7 +206,15 @@ public final class SteeringEngine: Sendable {
             resolved = self.resolveOwner(unitType, request, location: location, loads: loads, keeping: keeping, trace: &trace)
         } else {
             ruleId = "triage"
-            reason = "no specialist unit type could be inferred from the concerns"
+            // A rule whose condition held but whose unit type depends on an age the request does not cover (an
+            // anonymous consultation gives none) is the reason, not the concerns.
+            let ageBlocked = firstRuleEntry.map { start in
+                trace[start...].contains { !$0.matched && $0.reason.hasPrefix("condition holds, but no age branch") }
+            } ?? false
+            reason =
+                ageBlocked
+                ? "the concerns call for a specialist unit chosen by the client's age, and no age branch covers \(Self.ageText(request.client.ageYears))"
+                : "no specialist unit type could be inferred from the concerns"
             resolved = self.triage(location.region, because: reason, language: request.client.language, trace: &trace)
         }
         let owner = resolved.owner
