@@ -10,9 +10,7 @@ import Testing
 struct RestoreFailureTests {
     @Test(arguments: ["at_least_once", "exactly_once"])
     func aPartitionWhoseStateCannotBeReadIsNotProcessed(guarantee: String) async throws {
-        let harness = try Harness(partitions: 2)
-        harness.settings.processing.guarantee = guarantee
-        harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+        let harness = try harness(guarantee)
         var traffic = SyntheticTraffic(seed: 4242, prefix: "restore-\(guarantee)", invalidShare: 0.1, duplicateShare: 0, statusShare: 0)
         let first = (0..<200).map { _ in traffic.next() }
         var expected = Expectations()
@@ -58,9 +56,7 @@ struct RestoreFailureTests {
 struct LostAssignmentTests {
     @Test(arguments: ["at_least_once", "exactly_once"])
     func unsentOutputsArePurgedAndTheReplayLosesNothing(guarantee: String) async throws {
-        let harness = try Harness(partitions: 2)
-        harness.settings.processing.guarantee = guarantee
-        harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+        let harness = try harness(guarantee)
         var traffic = SyntheticTraffic(seed: 777, prefix: "lost-\(guarantee)", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
         let records = (0..<600).map { _ in traffic.next() }
         var expected = Expectations()
@@ -81,4 +77,12 @@ struct LostAssignmentTests {
         try verifyOutputs(harness, expected)
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
+}
+
+/// A two-partition harness in `guarantee`, with a transactional id of its own.
+private func harness(_ guarantee: String) throws -> Harness {
+    let harness = try Harness(partitions: 2)
+    harness.settings.processing.guarantee = guarantee
+    harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+    return harness
 }

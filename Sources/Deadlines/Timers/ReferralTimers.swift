@@ -154,7 +154,8 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
         deadlines.reserveCapacity(timers.count)
         for index in timers.indices where timers[index].startsOn == nil {
             let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
-            let started = self.event(.started, timers[index], policyId: policyId, teamId: teamId, at: at)
+            let started = Self.event(
+                .started, timers[index], of: self.referralId, policyId: policyId, teamId: teamId, at: at)
             // The deadline takes the event's timer id (made once).
             deadlines.append(self.milestoneDeadline(timers[index], deadline, timerId: started.timerId))
             events.append(started)
@@ -211,7 +212,9 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
                 timers[index].state = .cancelled
                 if timer.state != .waiting {
                     events.append(
-                        self.event(.cancelled, timer, policyId: policyId, teamId: owner, at: at, status: status)
+                        Self.event(
+                            .cancelled, timer, of: self.referralId, policyId: policyId, teamId: owner, at: at,
+                            status: status)
                     )
                 }
             } else if timer.state == .waiting {
@@ -220,7 +223,8 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
                 } else if timer.startsOn == status {
                     let deadline = try Self.run(&timers[index], from: at, calculator: calculator)
                     deadlines.append(self.milestoneDeadline(timers[index], deadline))
-                    events.append(self.event(.started, timers[index], policyId: policyId, teamId: owner, at: at))
+                    events.append(
+                        Self.event(.started, timers[index], of: self.referralId, policyId: policyId, teamId: owner, at: at))
                 }
             } else if timer.metBy.contains(status) {
                 if timer.state == .running {
@@ -232,9 +236,10 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
                 timers[index].state = .met
                 let late = at.epochMilliseconds - timer.dueMilliseconds
                 events.append(
-                    self.event(
+                    Self.event(
                         .met,
                         timer,
+                        of: self.referralId,
                         policyId: policyId,
                         teamId: owner,
                         at: at,
@@ -346,8 +351,8 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
             guard let timer = self.timers.first(where: { $0.milestone == fired.milestone }),
                 let scheduled = Self.scheduledMilliseconds(of: fired, in: timer)
             else { return nil }
-            return self.event(
-                fired.kind, timer, policyId: policyId, teamId: owner, at: now, threshold: fired.threshold,
+            return Self.event(
+                fired.kind, timer, of: self.referralId, policyId: policyId, teamId: owner, at: now, threshold: fired.threshold,
                 lateBy: Self.lateBy(scheduled, now: nowMilliseconds, tolerance: lateTolerance))
         }
     }
@@ -402,21 +407,6 @@ public struct ReferralTimers: Sendable, Hashable, Codable {
             milestone: timer.milestone,
             deadline: deadline
         )
-    }
-
-    private func event(
-        _ kind: SLAEvent.Kind,
-        _ timer: MilestoneTimer,
-        policyId: String,
-        teamId: String,
-        at: Date,
-        threshold: Double? = nil,
-        lateBy: TimeInterval? = nil,
-        status: ReferralStatus? = nil
-    ) -> SLAEvent {
-        Self.event(
-            kind, timer, of: self.referralId, policyId: policyId, teamId: teamId, at: at, threshold: threshold,
-            lateBy: lateBy, status: status)
     }
 
     private static func event(

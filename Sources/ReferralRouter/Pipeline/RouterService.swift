@@ -716,17 +716,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.storeOffsets(forceCommit: true)
         // The checkpoints must reach the broker before the partitions move to another instance.
         _ = self.producer.flush(timeoutMilliseconds: 5000)
-        self.tracker.forget(partitions)
-        self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
-        for partition in partitions {
-            self.processedOffsets.removeValue(forKey: partition)
-            self.timerHold.removeValue(forKey: partition)
-        }
-        self.processor.drop(partitions: Set(partitions.map(\.partition)))
-        self.assigned.subtract(partitions)
-        self.paused = false
-        let assigned = self.assigned
-        self.statistics.update { $0.assignedPartitions = assigned.sorted() }
+        self.letGo(partitions)
     }
 
     /// The assignment was lost: the session expired (a broker outage, a pause) or the member was fenced, and the
@@ -758,6 +748,12 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.producer.purge()
         }
         self.latency.forgetOpen()
+        self.letGo(partitions)
+    }
+
+    /// Forgets everything held for partitions that are no longer this instance's: their offsets, checkpoints,
+    /// timer holds, state and wake-ups (after a revocation's flush and commit, or a loss's purge).
+    private func letGo(_ partitions: [KafkaPartition]) {
         self.tracker.forget(partitions)
         self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
         for partition in partitions {

@@ -21,6 +21,8 @@ final class ConditionReasons: Sendable {
         var rule: RuleKey
         var unitType: UnitType
         var teamId: String?
+        /// The client's language when no team of the unit works in it (the text says so).
+        var unmatchedLanguage: String?
     }
 
     /// What each rule's condition reads, by list number (owner, consultation, consultation request rules): an array,
@@ -53,9 +55,11 @@ final class ConditionReasons: Sendable {
 
     /// The trace entry of a matched rule: its reason, the unit type and (for consultations) the team.
     func match(
-        _ rule: RuleKey, ruleId: String, unitType: UnitType, teamId: String?, make: () -> String
+        _ rule: RuleKey, ruleId: String, unitType: UnitType, teamId: String?, unmatchedLanguage: String? = nil,
+        make: () -> String
     ) -> Decision.TraceEntry {
-        Self.remembered(MatchKey(rule: rule, unitType: unitType, teamId: teamId), in: self.matches) {
+        let key = MatchKey(rule: rule, unitType: unitType, teamId: teamId, unmatchedLanguage: unmatchedLanguage)
+        return Self.remembered(key, in: self.matches) {
             Decision.TraceEntry(kind: rule.list, ruleId: ruleId, matched: true, reason: make())
         }
     }

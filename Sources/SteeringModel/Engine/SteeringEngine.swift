@@ -73,7 +73,7 @@ public final class SteeringEngine: Sendable {
         // Validated at load: the last owner rule has an empty condition and a unit type.
         let features = RequestFeatures(request)
         let ownerRules = self.table.rules.ownerRules
-        let rule = self.firstMatch(ownerRules, kind: .owner, request, features: features, trace: &trace)!
+        let rule = self.firstMatch(ownerRules, kind: .owner, request, features: features, trace: &trace).match!
         let owner = self.resolveOwner(rule.unitType, request, location: location, loads: loads, keeping: keeping, trace: &trace)
         let consultations = self.collectConsultations(
             request, features: features, owner: owner.owner, region: owner.region, loads: loads, trace: &trace)
@@ -143,20 +143,16 @@ public final class SteeringEngine: Sendable {
                     ))
                 continue
             }
-            if pick.languageMatched {
-                trace.append(
-                    self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id) {
-                        "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
-                    })
-            } else {
-                // No team of the unit works in the client's language: the decision says so (steering-model.md),
-                // for the consultation as for the owner (remembered per language: the key's team part names it).
-                let language = request.client.language
-                trace.append(
-                    self.reasons.match(key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id + "\u{0}" + language) {
-                        "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id); no candidate works in '\(language)'"
-                    })
-            }
+            // No team of the unit works in the client's language: the decision says so (steering-model.md), for the
+            // consultation as for the owner (remembered per language).
+            let unmatched = pick.languageMatched ? nil : request.client.language
+            trace.append(
+                self.reasons.match(
+                    key, ruleId: rule.id, unitType: target.unitType, teamId: pick.team.id, unmatchedLanguage: unmatched
+                ) {
+                    "\(rule.reason) → \(target.unitType.rawValue) \(pick.team.id)"
+                        + (unmatched.map { "; no candidate works in '\($0)'" } ?? "")
+                })
             consultations.append(
                 Decision.Consultation(
                     unitType: target.unitType, teamId: pick.team.id, teamName: pick.team.name, ruleId: rule.id,
@@ -175,9 +171,9 @@ public final class SteeringEngine: Sendable {
         trace: inout [Decision.TraceEntry]
     ) -> Decision {
         var unitType: UnitType?
+        var blockedByAge = false
         var ruleId = "requested"
         var reason = "the case owner asked for this unit type"
-        var firstRuleEntry: Int?
         if let requested = request.consultation?.requestedUnitType {
             unitType = requested
             trace.append(
@@ -186,10 +182,10 @@ public final class SteeringEngine: Sendable {
                     reason: "the request names unit type \(requested.rawValue)"))
         } else {
             let rules = self.table.rules.consultationRequestRules
-            firstRuleEntry = trace.count
-            if let match = self.firstMatch(
+            let found = self.firstMatch(
                 rules, kind: .consultationRequest, request, features: RequestFeatures(request), trace: &trace)
-            {
+            blockedByAge = found.blockedByAge
+            if let match = found.match {
                 unitType = match.unitType
                 ruleId = rules[match.index].id
                 reason = rules[match.index].reason
@@ -208,11 +204,8 @@ public final class SteeringEngine: Sendable {
             ruleId = "triage"
             // A rule whose condition held but whose unit type depends on an age the request does not cover (an
             // anonymous consultation gives none) is the reason, not the concerns.
-            let ageBlocked = firstRuleEntry.map { start in
-                trace[start...].contains { !$0.matched && $0.reason.hasPrefix("condition holds, but no age branch") }
-            } ?? false
             reason =
-                ageBlocked
+                blockedByAge
                 ? "the concerns call for a specialist unit chosen by the client's age, and no age branch covers \(Self.ageText(request.client.ageYears))"
                 : "no specialist unit type could be inferred from the concerns"
             resolved = self.triage(location.region, because: reason, language: request.client.language, trace: &trace)
@@ -244,7 +237,8 @@ public final class SteeringEngine: Sendable {
         _ request: ReferralRequest,
         features: RequestFeatures,
         trace: inout [Decision.TraceEntry]
-    ) -> (index: Int, unitType: UnitType, sla: String?)? {
+    ) -> (match: (index: Int, unitType: UnitType, sla: String?)?, blockedByAge: Bool) {
+        var blockedByAge = false
         for index in rules.indices {
             if let unmet = self.unmet(rules, index, kind: kind, request, features) {
                 trace.append(unmet)
@@ -256,15 +250,16 @@ public final class SteeringEngine: Sendable {
                     .init(
                         kind: kind, ruleId: rules[index].id, matched: false,
                         reason: "condition holds, but no age branch covers \(Self.ageText(request.client.ageYears))"))
+                blockedByAge = true
                 continue
             }
             trace.append(
                 self.reasons.match(key, ruleId: rules[index].id, unitType: target.unitType, teamId: nil) {
                     "\(rules[index].reason) → \(target.unitType.rawValue)"
                 })
-            return (index, target.unitType, target.sla)
+            return ((index, target.unitType, target.sla), blockedByAge)
         }
-        return nil
+        return (nil, blockedByAge)
     }
 
     // MARK: Conditions
