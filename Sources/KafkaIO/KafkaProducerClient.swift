@@ -141,13 +141,15 @@ public final class KafkaProducerClient: @unchecked Sendable {
     /// into each record's own list: in order, `sharedHeaders` (the same on every record of a kind),
     /// `eventHeaders` (the same on every record of one event), `id` under each of `idHeaderNames`, then `headers`.
     ///
-    /// - Parameter partition: an explicit partition, or `nil` for the configured partitioner.
+    /// - Parameters:
+    ///   - partition: an explicit partition, or `nil` for the configured partitioner.
+    ///   - value: the value's bytes, or `nil` for a record without a value (a tombstone), which is not an empty one.
     /// - Throws: ``KafkaIOError`` when the record cannot be enqueued (unknown topic, too large, fatal state).
     public func produce(
         topic: String,
         partition: Int32?,
         key: [UInt8]?,
-        value: [UInt8],
+        value: [UInt8]?,
         headers: [KafkaHeader],
         sharedHeaders: [KafkaHeader] = [],
         eventHeaders: [KafkaHeader] = [],
@@ -171,11 +173,11 @@ public final class KafkaProducerClient: @unchecked Sendable {
             Self.add(headers, to: headerList)
             let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
             let partition = partition ?? RD_KAFKA_PARTITION_UA
-            let error: rd_kafka_resp_err_t = value.withUnsafeBytes { valueBuffer in
+            let error: rd_kafka_resp_err_t = Self.withBytes(of: value) { valueAddress, valueCount in
                 Self.withBytes(of: key) { keyAddress, keyCount in
                     crdkafka_produce(
                         self.client.pointer, topicHandle, partition, keyAddress, keyCount,
-                        valueBuffer.baseAddress, valueBuffer.count, headerList, timestamp, opaque)
+                        valueAddress, valueCount, headerList, timestamp, opaque)
                 }
             }
             if error == RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -236,7 +238,7 @@ public final class KafkaProducerClient: @unchecked Sendable {
         string.withUTF8(body)
     }
 
-    /// A key's address and length for librdkafka: no key is a null pointer (an empty key is not).
+    /// A key's or value's address and length for librdkafka: none is a null pointer (an empty one is not).
     private static func withBytes<Result>(
         of key: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> Result
     ) -> Result {

@@ -26,7 +26,10 @@ public struct KafkaRecord: Sendable, Hashable {
     public var partition: Int32
     public var offset: Int64
     public var key: [UInt8]?
+    /// The value's bytes; empty for a tombstone too (``isTombstone`` tells them apart).
     public var value: [UInt8]
+    /// Whether the record has no value at all (null), as against an empty one.
+    public var isTombstone: Bool
     public var headers: [KafkaHeader]
     /// Milliseconds since the epoch, or -1 when the record has none.
     public var timestamp: Int64
@@ -38,13 +41,15 @@ public struct KafkaRecord: Sendable, Hashable {
         key: [UInt8]?,
         value: [UInt8],
         headers: [KafkaHeader] = [],
-        timestamp: Int64 = -1
+        timestamp: Int64 = -1,
+        isTombstone: Bool = false
     ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
         self.key = key
         self.value = value
+        self.isTombstone = isTombstone
         self.headers = headers
         self.timestamp = timestamp
     }
@@ -62,8 +67,10 @@ public struct KafkaRecord: Sendable, Hashable {
         }
         if let payload = m.payload {
             self.value = Array(UnsafeRawBufferPointer(start: payload, count: m.len))
+            self.isTombstone = false
         } else {
             self.value = []
+            self.isTombstone = true
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         self.timestamp = rd_kafka_message_timestamp(message, &timestampType)

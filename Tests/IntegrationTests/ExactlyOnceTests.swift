@@ -57,6 +57,27 @@ struct ExactlyOnceTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 
+    /// An output the broker refuses for good fails its delivery, which makes the transaction abortable: the instance
+    /// aborts, rewinds and goes on, rather than stopping (as it did before 2026-12-07).
+    @Test func anOutputTheBrokerRefusesAbortsTheTransactionAndTheInstanceGoesOn() async throws {
+        let harness = try Self.harness()
+        var traffic = SyntheticTraffic(seed: 1414, prefix: "refused", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
+        let records = (0..<800).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        // TOPIC_AUTHORIZATION_FAILED on Produce: not retriable, so the batch's records fail their delivery.
+        try harness.injectProduceErrors([29])
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
+        let status = String(decoding: running.application.statusJSON(), as: UTF8.self)
+        #expect(status.contains("transaction aborted"), "the abort is reported on /status")
+        let error = await running.stop()
+        #expect(error == nil, "\(String(describing: error))")
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+
     /// The warning of `TimerIntegrationTests.aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart`, in
     /// exactly-once mode, with the restarted instance's first transaction aborted: the restore publishes the missing
     /// warning in that transaction, the abort fails it before it reaches the broker, and the rewind's restore must

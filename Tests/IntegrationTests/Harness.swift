@@ -151,7 +151,7 @@ final class Harness: @unchecked Sendable {
     }
 
     /// Produces one record as it is (any topic, a given partition) and waits until the broker has it.
-    func produce(topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]) throws {
+    func produce(topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?) throws {
         let failures = Counter()
         let producer = try KafkaProducerClient(
             properties: ["bootstrap.servers": self.bootstrap, "log_level": "3"],

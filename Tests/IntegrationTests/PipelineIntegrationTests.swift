@@ -148,6 +148,23 @@ struct AbuseTests {
         #expect(deadLetters.contains { $0.key == nil && $0.value == first.value }, "the dead letter keeps the original bytes")
     }
 
+    /// Kafka tells a record without a value (a tombstone) from one with an empty value; the dead letter keeps which.
+    @Test func aTombstoneIsDeadLetteredWithANullValue() async throws {
+        let harness = try Harness(partitions: 1)
+        try harness.produce(topic: harness.settings.topics.requests, partition: 0, key: Array("gone-1".utf8), value: nil)
+        try harness.produce(topic: harness.settings.topics.requests, partition: 0, key: Array("empty-1".utf8), value: [])
+        let running = try harness.start()
+        #expect(await Harness.waitUntil { running.application.deadLettered.values.reduce(0, +) == 2 })
+        #expect(await running.stop() == nil)
+        let deadLetters = try harness.readAll(harness.settings.topics.deadletter)
+        #expect(deadLetters.count == 2)
+        let tombstone = try #require(deadLetters.first { $0.keyString == "gone-1" })
+        let empty = try #require(deadLetters.first { $0.keyString == "empty-1" })
+        #expect(tombstone.isTombstone, "the tombstone's dead letter has a null value")
+        #expect(!empty.isTombstone && empty.value.isEmpty, "the empty record's dead letter has an empty value")
+        #expect(try harness.readAll(harness.settings.topics.rejections).count == 2)
+    }
+
     @Test func aRecordAtTheSizeLimitIsDeadLetteredAndTheRouterGoesOn() async throws {
         let harness = try Harness(partitions: 1)
         // Upstream accepts larger records than the router's producer may send (message.max.bytes 200,000 here):

@@ -20,6 +20,14 @@ import Testing
         #expect(request.submittedAt == RFC3339.parse("2026-11-16T07:30:00Z"))
     }
 
+    /// JSON Schema's `integer` is a whole value in any spelling: the contract's `"type": "integer"` accepts them.
+    @Test(arguments: ["4.0", "4e0", "0.4E1", "4.000"])
+    func acceptsAWholeAgeWrittenWithAFractionOrExponent(age: String) throws {
+        let text = Self.valid.replacingOccurrences(of: #""ageYears":4"#, with: #""ageYears":\#(age)"#)
+        let request = try RequestValidator().validateRequest(Array(text.utf8)).get()
+        #expect(request.client.ageYears == 4)
+    }
+
     @Test func defaultsLanguageToFinnishAndIgnoresUnknownFields() throws {
         let text = Self.valid.replacingOccurrences(of: #","language":"fi""#, with: "")
             .replacingOccurrences(of: #""notes""#, with: #""futureField":{"x":1},"notes""#)
@@ -34,6 +42,8 @@ import Testing
         (.duplicateMember, "duplicate key", #"{"id":"a","id":"b"}"#),
         (.tooDeeplyNested, "deep nesting", String(repeating: "[", count: 100) + String(repeating: "]", count: 100)),
         (.missingField, "no type", #"{"id":"r-1"}"#),
+        (.wrongType, "age with a fraction", Self.valid.replacingOccurrences(of: #""ageYears":4"#, with: #""ageYears":4.5"#)),
+        (.ageOutOfRange, "age 2.6e1", Self.valid.replacingOccurrences(of: #""ageYears":4"#, with: #""ageYears":2.6e1"#)),
         (.wrongType, "age as string", Self.valid.replacingOccurrences(of: #""ageYears":4"#, with: #""ageYears":"4""#)),
         (.badId, "bad id", Self.valid.replacingOccurrences(of: #""id":"r-1""#, with: #""id":"r 1/ä""#)),
         (.badId, "empty id", Self.valid.replacingOccurrences(of: #""id":"r-1""#, with: #""id":"""#)),

@@ -6,7 +6,7 @@ extension KafkaProducerClient {
     func produce(_ outputs: [OutputRecord], at index: Int, token: UInt64) throws(KafkaIOError) {
         try self.produce(
             topic: outputs[index].topic, partition: outputs[index].partition, key: outputs[index].key,
-            value: outputs[index].value, headers: outputs[index].headers, sharedHeaders: outputs[index].sharedHeaders,
+            value: outputs[index].valueIsNull ? nil : outputs[index].value, headers: outputs[index].headers, sharedHeaders: outputs[index].sharedHeaders,
             eventHeaders: outputs[index].eventHeaders, id: outputs[index].id,
             idHeaderNames: outputs[index].idHeaderNames, token: token)
     }

@@ -229,4 +229,12 @@ final class OffsetTracker: Sendable {
     var failure: KafkaIOError? {
         self.state.withLockedValue { $0.failure }
     }
+
+    /// The first delivery failure, cleared (after a transaction's abort, which makes its outputs' failures moot).
+    func takeFailure() -> KafkaIOError? {
+        self.state.withLockedValue { state in
+            defer { state.failure = nil }
+            return state.failure
+        }
+    }
 }

@@ -24,6 +24,8 @@ struct OutputRecord: Sendable {
     var partition: Int32?
     var key: [UInt8]?
     var value: [UInt8]
+    /// Whether the record is produced without a value (a tombstone's dead letter keeps its null value).
+    var valueIsNull = false
     /// This record's own headers (a dead letter's error headers; none for most records).
     var headers: [KafkaHeader] = []
     /// The headers every record of its kind carries (the CloudEvents spec version, source, type and schema, the
@@ -456,7 +458,8 @@ final class RecordProcessor: @unchecked Sendable {
         headers.append(KafkaHeader(key: "referral-router.error.at", string: RFC3339.format(now)))
         let source = "\(record.topic)/\(record.partition)/\(record.offset)"
         let deadLetter = OutputRecord(
-            id: Array("\(source)/deadletter".utf8), topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value, headers: headers)
+            id: Array("\(source)/deadletter".utf8), topic: self.topics.deadletter, partition: nil, key: record.key, value: record.value,
+            valueIsNull: record.isTombstone, headers: headers)
         let rejectionKey = failure.id.map { Array($0.utf8) } ?? record.key
         let rejectionId = Array("\(source)/rejection".utf8)
         let rejection = OutputRecord(

@@ -207,9 +207,23 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             self.beat()
             self.applyPendingConfiguration()
-            if let error = self.restoreFailure.withLockedValue({ $0 }) ?? self.tracker.failure ?? self.producer.fatalError {
+            if let error = self.restoreFailure.withLockedValue({ $0 }) ?? self.producer.fatalError {
                 failure = error
                 break
+            }
+            if let error = self.tracker.failure {
+                // An output the broker refused. In the default guarantee, stop: the restart replays from the
+                // committed offsets. In a transaction it only makes the transaction abortable: abort, rewind and go on.
+                guard self.settings.processing.isExactlyOnce, !error.isFatal else {
+                    failure = error
+                    break
+                }
+                do {
+                    try self.abortAndRewind(error)
+                } catch {
+                    failure = error
+                    break
+                }
             }
             if let error = self.worker.failure {
                 // A produce refused inside a transaction that must abort: abort, rewind and go on.
@@ -909,6 +923,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.worker.drain()
         _ = self.worker.takeFailure()
         try self.producer.abortTransaction()
+        // Every output of the aborted transaction is reported once the reports are served (delivered, failed or
+        // purged): a failure among them was this abort's cause, and the rewind produces them again.
+        _ = self.producer.flush(timeoutMilliseconds: 1000)
+        _ = self.tracker.takeFailure()
         self.latency.forgetOpen()
         // Begun before the rewind: its restore may publish SLA events found missing, which need a transaction.
         try self.producer.beginTransaction()

@@ -32,9 +32,15 @@ public struct JSONNumber: Sendable, Equatable {
         self.text = text
     }
 
-    /// The value as an integer, or `nil` when it has a fraction or exponent or does not fit.
+    /// The value as an integer, or `nil` when it is not a whole number or does not fit.
+    ///
+    /// As JSON Schema defines `integer`: a whole value in any spelling counts, so `12.0` and `1.2e1` are 12. A
+    /// fraction or exponent is read through `Double` and accepted only within ±2^53, where every whole value is exact.
     public var integer: Int? {
-        Int(self.text)
+        if let value = Int(self.text) { return value }
+        guard let value = Double(self.text), value.rounded(.towardZero) == value, abs(value) <= 9_007_199_254_740_992
+        else { return nil }
+        return Int(value)
     }
 
     public var double: Double? {
