@@ -25,12 +25,27 @@ extension KafkaRebalanceListener {
 ///
 /// - Important: `enable.auto.offset.store` is always false: offsets are stored by the application only after
 ///   every output of a record is confirmed (at-least-once). Stored offsets are committed every
-///   `auto.commit.interval.ms` and synchronously on revocation and close.
+///   `auto.commit.interval.ms` unless the application commits them itself (``commitStored()``,
+///   ``commitStoredAsync(token:)``).
 public final class KafkaConsumerClient: @unchecked Sendable {
     private let client: RDKafkaClient
     private let logger: Logger
     private weak var listener: (any KafkaRebalanceListener)?
     private let closed = NIOLockedValueBox(false)
+    /// Where the results of asynchronous commits arrive (``takeCommitResults()`` reads it without waiting).
+    private let commitQueue: OpaquePointer
+
+    /// The outcome of an asynchronous commit.
+    public struct CommitResult: Sendable {
+        /// The token the commit was started with.
+        public var token: UInt64
+        /// The commit's error; `nil` when it succeeded (or there was nothing to commit).
+        public var error: KafkaIOError?
+        /// The offsets committed, per partition. A partition whose stored offset was committed already is
+        /// left out, as is one whose own commit failed (listed in ``failed``).
+        public var offsets: [KafkaPartition: Int64]
+        public var failed: Set<KafkaPartition>
+    }
 
     public init(properties: [String: String], logger: Logger) throws(KafkaIOError) {
         var properties = properties
@@ -40,6 +55,7 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         let context = RDKafkaCallbackContext(logger: logger)
         self.client = try RDKafkaClient(kind: .consumer, properties: properties, context: context)
         self.logger = logger
+        self.commitQueue = rd_kafka_queue_new(self.client.pointer)
         context.onRebalance = { [weak self] error, partitions, lost in
             guard let self, let listener = self.listener else { return }
             if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
@@ -55,6 +71,8 @@ public final class KafkaConsumerClient: @unchecked Sendable {
 
     deinit {
         self.close()
+        // Before the client itself is destroyed (its property, released after this body).
+        rd_kafka_queue_destroy(self.commitQueue)
     }
 
     public func subscribe(_ topics: [String], listener: any KafkaRebalanceListener) throws(KafkaIOError) {
@@ -147,6 +165,50 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         if error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET {
             throw KafkaIOError.from(error, .consume, "commit")
         }
+    }
+
+    /// Starts committing the stored offsets and returns at once; the result is read with ``takeCommitResults()``.
+    ///
+    /// A synchronous commit waits for the group coordinator, for as long as a broker outage lasts: on the poll
+    /// loop's thread that stops the loop (its heartbeat, the watchdog, `max.poll.interval.ms`).
+    ///
+    /// - Parameter token: a non-zero number the result carries.
+    public func commitStoredAsync(token: UInt64) throws(KafkaIOError) {
+        let error = rd_kafka_commit_queue(
+            self.client.pointer, nil, self.commitQueue, nil, UnsafeMutableRawPointer(bitPattern: UInt(token)))
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaIOError.from(error, .consume, "commit")
+        }
+    }
+
+    /// The results of asynchronous commits that have completed since the last call, without waiting.
+    public func takeCommitResults() -> [CommitResult] {
+        var results: [CommitResult] = []
+        while let event = rd_kafka_queue_poll(self.commitQueue, 0) {
+            defer { rd_kafka_event_destroy(event) }
+            guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT else { continue }
+            let token = UInt64(UInt(bitPattern: rd_kafka_event_opaque(event)))
+            let error = rd_kafka_event_error(event)
+            var offsets: [KafkaPartition: Int64] = [:]
+            var failed: Set<KafkaPartition> = []
+            if let list = rd_kafka_event_topic_partition_list(event) {
+                for index in 0..<Int(list.pointee.cnt) {
+                    let element = list.pointee.elems[index]
+                    let partition = KafkaPartition(topic: String(cString: element.topic), partition: element.partition)
+                    if element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        failed.insert(partition)
+                    } else if element.offset >= 0 {
+                        offsets[partition] = element.offset
+                    }
+                }
+            }
+            let isFailure = error != RD_KAFKA_RESP_ERR_NO_ERROR && error != RD_KAFKA_RESP_ERR__NO_OFFSET
+            results.append(
+                CommitResult(
+                    token: token, error: isFailure ? KafkaIOError.from(error, .consume, "commit") : nil, offsets: offsets,
+                    failed: failed))
+        }
+        return results
     }
 
     /// The committed offsets of partitions (`-1001` when nothing is committed).

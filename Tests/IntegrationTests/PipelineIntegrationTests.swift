@@ -112,6 +112,39 @@ struct PipelineIntegrationTests {
         try verifyOutputs(harness, expected)
     }
 
+    /// The once-a-second commit used to be synchronous: begun during an outage, it waited for the coordinator as
+    /// long as the outage lasted, and the loop with it (its heartbeat, systemd's watchdog, /healthz). The outage
+    /// begins while records are being decided and confirmed, so that a commit is due in it. It outlasts the
+    /// session, so the partitions are lost while backpressure has paused them: they must be consumed again when
+    /// the group gives them back (librdkafka keeps a partition's pause flag across reassignment).
+    @Test func aBrokerOutageNeitherStallsThePollLoopNorLeavesPartitionsPaused() async throws {
+        let harness = try Harness(partitions: 4)
+        harness.settings.pipeline.maxInFlightRecords = 200
+        var traffic = SyntheticTraffic(seed: 12, prefix: "stall", invalidShare: 0.05, duplicateShare: 0, statusShare: 0)
+        // Few enough that the mock keeps every assignment (about 5 MiB per partition).
+        let records = (0..<3000).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { running.application.processedRecords >= 500 })
+        harness.cluster!.setAllBrokers(up: false)
+        var oldest: TimeInterval = 0
+        let outage = Date().addingTimeInterval(15)
+        while Date() < outage {
+            oldest = max(oldest, running.application.pollLoopHeartbeatAge ?? 0)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        harness.cluster!.setAllBrokers(up: true)
+        print("outage test: the poll loop's heartbeat was at most \(oldest) s old during a 15 s outage")
+        #expect(oldest < 2, "the poll loop kept beating through the outage")
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) }, "every output of \(expected.total) records")
+        #expect(await Harness.waitUntil(seconds: 30) { harness.inputsCommitted(groupId: "referral-router") }, "commits recover")
+        #expect(await running.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+
     @Test func refusesToRunWhenTopicsAreNotCoPartitioned() async throws {
         let harness = try Harness(partitions: 4, statusPartitions: 3)
         let running = try harness.start()

@@ -85,6 +85,11 @@ public struct RouterApplication: Sendable {
 
     public var isReady: Bool { self.statistics.isReady() }
 
+    /// Seconds since the poll loop last beat (`/healthz` fails past 10), or `nil` before its first beat.
+    public var pollLoopHeartbeatAge: TimeInterval? {
+        self.statistics.snapshot.pollLoopHeartbeat.map { Date().timeIntervalSince($0) }
+    }
+
     /// Loads and validates the steering configuration again (SIGHUP). A valid one replaces the current one between
     /// records; an invalid one is rejected, logged and shown on `/status`, and the current one stays.
     ///

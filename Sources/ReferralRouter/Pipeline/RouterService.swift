@@ -630,12 +630,21 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// Checkpoints whose offsets are stored and not yet part of a commit.
     private var pendingCheckpoints: [KafkaPartition: OffsetTracker.Checkpoint] = [:]
+    /// The asynchronous commit in flight, if any, with the checkpoints it carries.
+    private var committing: (token: UInt64, checkpoints: [KafkaPartition: OffsetTracker.Checkpoint])?
+    private var commitTokens: UInt64 = 0
     private var lastCommit = Date.distantPast
 
-    /// Stores the offsets whose records are done, and once a second (or when forced) commits them synchronously and
-    /// then writes their checkpoints to the state topic. A checkpoint is written only after its offset was
-    /// committed, so a restore never trusts a checkpoint ahead of the committed offset.
+    /// Stores the offsets whose records are done, and once a second commits them and then writes their checkpoints
+    /// to the state topic. A checkpoint is written only after its offset was committed, so a restore never trusts
+    /// a checkpoint ahead of the committed offset.
+    ///
+    /// The commit of every second is asynchronous, one at a time: a synchronous one waits for the group coordinator
+    /// for as long as a broker outage lasts, and the loop (its heartbeat, the watchdog) would stop with it. A forced
+    /// commit (the partitions move, or the process stops) is synchronous and takes over the checkpoints of an
+    /// asynchronous one still in flight.
     private var lastStore = ContinuousClock.now
 
     private func storeOffsets(forceCommit: Bool = false) {
@@ -645,6 +654,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let instant = ContinuousClock.now
         guard forceCommit || instant - self.lastStore >= .milliseconds(20) else { return }
         self.lastStore = instant
+        self.takeCommitResults()
         for checkpoint in self.tracker.takeCommittable() where self.assigned.contains(checkpoint.partition) {
             do {
                 try self.consumer.storeOffset(checkpoint.partition, nextOffset: checkpoint.offset)
@@ -653,18 +663,69 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.logger.warning("Storing an offset failed", metadata: [LoggingKeys.error: "\(error)"])
             }
         }
-        guard !self.pendingCheckpoints.isEmpty, forceCommit || Date().timeIntervalSince(self.lastCommit) >= 1 else {
+        if forceCommit {
+            if let committing = self.committing {
+                // Its result is ignored when it comes: this commit covers its offsets (stored, they only rise).
+                self.pendingCheckpoints.merge(committing.checkpoints) { pending, _ in pending }
+                self.committing = nil
+            }
+            guard !self.pendingCheckpoints.isEmpty else { return }
+            self.lastCommit = Date()
+            do {
+                try self.consumer.commitStored()
+            } catch {
+                self.logger.warning("Commit failed; will retry", metadata: [LoggingKeys.error: "\(error)"])
+                return
+            }
+            self.writeCheckpoints(Array(self.pendingCheckpoints.values))
+            self.pendingCheckpoints.removeAll()
+            return
+        }
+        guard self.committing == nil, !self.pendingCheckpoints.isEmpty, Date().timeIntervalSince(self.lastCommit) >= 1 else {
             return
         }
         self.lastCommit = Date()
+        self.commitTokens += 1
         do {
-            try self.consumer.commitStored()
+            try self.consumer.commitStoredAsync(token: self.commitTokens)
         } catch {
             self.logger.warning("Commit failed; will retry", metadata: [LoggingKeys.error: "\(error)"])
             return
         }
+        self.committing = (self.commitTokens, self.pendingCheckpoints)
+        self.pendingCheckpoints.removeAll()
+    }
+
+    /// Reads the result of the asynchronous commit in flight: on success its checkpoints are written (those of
+    /// partitions still held, whose offset the commit reached); on failure they wait for the next commit.
+    private func takeCommitResults() {
+        for result in self.consumer.takeCommitResults() {
+            guard let committing = self.committing, result.token == committing.token else { continue }
+            self.committing = nil
+            if let error = result.error {
+                self.logger.warning("Commit failed; will retry", metadata: [LoggingKeys.error: "\(error)"])
+                self.statistics.recordError(error.message)
+                self.pendingCheckpoints.merge(committing.checkpoints) { pending, _ in pending }
+                continue
+            }
+            var committed: [OffsetTracker.Checkpoint] = []
+            for (partition, checkpoint) in committing.checkpoints where self.assigned.contains(partition) {
+                // Left out of the result, the partition's offset was committed already (only its output checkpoint
+                // moved, with timer batches).
+                if !result.failed.contains(partition), result.offsets[partition].map({ $0 >= checkpoint.offset }) ?? true {
+                    committed.append(checkpoint)
+                } else if self.pendingCheckpoints[partition] == nil {
+                    // This partition's own commit failed: its checkpoint waits for the next commit.
+                    self.pendingCheckpoints[partition] = checkpoint
+                }
+            }
+            self.writeCheckpoints(committed)
+        }
+    }
+
+    private func writeCheckpoints(_ checkpoints: [OffsetTracker.Checkpoint]) {
         let now = self.clock()
-        for checkpoint in self.pendingCheckpoints.values {
+        for checkpoint in checkpoints {
             let record = self.processor.checkpointRecord(checkpoint, now: now)
             do {
                 try self.producer.produce(record, token: 0)
@@ -672,7 +733,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.logger.warning("Writing a checkpoint failed", metadata: [LoggingKeys.error: "\(error)"])
             }
         }
-        self.pendingCheckpoints.removeAll()
     }
 
     /// Pauses consumption while too many records await confirmation (bounded memory during broker outages), and
@@ -770,12 +830,20 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func letGo(_ partitions: [KafkaPartition]) {
         self.tracker.forget(partitions)
         self.pendingCheckpoints = self.pendingCheckpoints.filter { !partitions.contains($0.key) }
+        if let committing = self.committing {
+            self.committing = (committing.token, committing.checkpoints.filter { !partitions.contains($0.key) })
+        }
         for partition in partitions {
             self.processedOffsets.removeValue(forKey: partition)
             self.timerHold.removeValue(forKey: partition)
         }
         self.processor.drop(partitions: Set(partitions.map(\.partition)))
         self.assigned.subtract(partitions)
+        // librdkafka keeps the application's pause flag across reassignment: paused by backpressure and given
+        // back, the partitions would stay paused when assigned again.
+        if self.paused {
+            self.consumer.resume(partitions)
+        }
         self.paused = false
         let assigned = self.assigned
         self.statistics.update { $0.assignedPartitions = assigned.sorted() }
