@@ -176,7 +176,7 @@ public final class KafkaConsumerClient: @unchecked Sendable {
     public func commitStoredAsync(token: UInt64) throws(KafkaIOError) {
         let error = rd_kafka_commit_queue(
             self.client.pointer, nil, self.commitQueue, nil, UnsafeMutableRawPointer(bitPattern: UInt(token)))
-        if error != RD_KAFKA_RESP_ERR_NO_ERROR, error != RD_KAFKA_RESP_ERR__NO_OFFSET {
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaIOError.from(error, .consume, "commit")
         }
     }

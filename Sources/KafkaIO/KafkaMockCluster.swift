@@ -64,6 +64,11 @@ public final class KafkaMockCluster: @unchecked Sendable {
     }
 
     /// Makes the next `count` requests of an API (e.g. 0 = Produce, 8 = OffsetCommit) fail with an error code.
+    /// Drops the errors still queued for requests of `apiKey`.
+    public func clearRequestErrors(apiKey: Int16) {
+        rd_kafka_mock_clear_request_errors(self.cluster, apiKey)
+    }
+
     public func pushRequestErrors(apiKey: Int16, errors: [Int32]) {
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
         codes.withUnsafeBufferPointer { buffer in

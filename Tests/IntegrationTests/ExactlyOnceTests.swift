@@ -78,6 +78,31 @@ struct ExactlyOnceTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 
+    /// A refusal that comes back after every rewind (as a record too large for its topic would) must not keep the
+    /// instance aborting forever while it looks alive: after a few aborts in a row it stops, so the supervisor and
+    /// the operator see it; a restart goes on once the refusals end.
+    @Test func refusalsThatOutlastTheRewindsStopTheInstance() async throws {
+        let harness = try Self.harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 1732, prefix: "refusing", invalidShare: 0.1, duplicateShare: 0, statusShare: 0)
+        let records = (0..<300).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(records)
+        try harness.produce(records)
+        // Every produce request refused, until cleared.
+        try harness.injectProduceErrors(Array(repeating: 29, count: 10_000))
+        let first = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { first.hasEnded }, "the instance stops after a few aborts in a row")
+        let error = await first.stop()
+        #expect(error != nil, "it stops on the refusal")
+        harness.cluster!.clearRequestErrors(apiKey: 0)
+        harness.settings.processing.transactionalId = "test-\(UUID().uuidString)"
+        let second = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 90) { harness.outputsComplete(expected) })
+        #expect(await second.stop() == nil)
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+
     /// The warning of `TimerIntegrationTests.aWarningWhoseStateLandedWithoutItsEventFiresAfterARestart`, in
     /// exactly-once mode, with the restarted instance's first transaction aborted: the restore publishes the missing
     /// warning in that transaction, the abort fails it before it reaches the broker, and the rewind's restore must

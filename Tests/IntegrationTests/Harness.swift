@@ -205,12 +205,15 @@ final class Harness: @unchecked Sendable {
         let application: RouterApplication
         let group: ServiceGroup
         let task: Task<(any Error)?, Never>
+        private let ended = Counter()
 
         init(application: RouterApplication) {
             self.application = application
             let group = application.makeServiceGroup()
             self.group = group
+            let ended = self.ended
             self.task = Task {
+                defer { ended.add() }
                 do {
                     try await group.run()
                     return nil
@@ -219,6 +222,9 @@ final class Harness: @unchecked Sendable {
                 }
             }
         }
+
+        /// Whether the service group has ended (stopped, or failed on its own).
+        var hasEnded: Bool { self.ended.value > 0 }
 
         /// Stops gracefully and returns the error the group ended with, if any.
         func stop() async -> (any Error)? {

@@ -160,3 +160,19 @@ import Testing
         #expect(!PersonalIdentityCode.looksLikeOne(text))
     }
 }
+
+/// `JSONNumber.integer` follows JSON Schema's `integer`: a whole value in any spelling, read exactly from its digits.
+@Suite struct JSONNumberIntegerTests {
+    @Test(arguments: [
+        ("12", 12), ("-7", -7), ("0", 0), ("-0", 0), ("12.0", 12), ("12.000", 12), ("1.2e1", 12), ("1.2E+1", 12),
+        ("120e-1", 12), ("0.0", 0), ("0e5", 0), ("-2.50e1", -25), ("1e18", 1_000_000_000_000_000_000),
+    ])
+    func wholeValues(text: String, value: Int) {
+        #expect(JSONNumber(text: text).integer == value, "\(text)")
+    }
+
+    @Test(arguments: ["12.5", "4.0000000000000001", "5e-1", "1e-400", "1e19", "9223372036854775808", "1e400", "123456789012345678901e-1"])
+    func notWholeOrTooLarge(text: String) {
+        #expect(JSONNumber(text: text).integer == nil, "\(text)")
+    }
+}

@@ -111,7 +111,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // Range assigns the same partition numbers of co-partitioned topics to the same member.
         properties["partition.assignment.strategy"] = "range"
         properties["session.timeout.ms"] = String(settings.kafka.sessionTimeoutMs)
-        // Offsets are committed synchronously once a second, then a checkpoint is written (see storeOffsets).
+        // Offsets are committed once a second (asynchronously), then a checkpoint is written (see storeOffsets).
         properties["enable.auto.commit"] = "false"
         properties["isolation.level"] = properties["isolation.level"] ?? "read_committed"
         return properties
@@ -456,10 +456,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     "Dead letter too large for the broker; publishing it without the original bytes",
                     metadata: [LoggingKeys.kafkaTopic: "\(input.topic)", LoggingKeys.kafkaPartition: "\(input.partition)", LoggingKeys.kafkaOffset: "\(offset)"])
                 var headers = output.allHeaders.filter { $0.key.hasPrefix("__connect.errors.") || $0.key.hasPrefix("referral-router.") }
-                headers.append(KafkaHeader(key: "referral-router.original-dropped", string: "\(output.value.count) bytes, too large to republish"))
+                let dropped = output.valueIsNull ? "a null value; the headers and key too large to republish" : "\(output.value.count) bytes, too large to republish"
+                headers.append(KafkaHeader(key: "referral-router.original-dropped", string: dropped))
                 try self.producer.produce(
-                    topic: output.topic, partition: output.partition, key: output.key, value: [], headers: headers,
-                    token: token)
+                    topic: output.topic, partition: output.partition, key: output.key, value: output.valueIsNull ? nil : [],
+                    headers: headers, token: token)
             }
         }
     }
@@ -821,6 +822,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         } else {
             self.producer.purge()
         }
+        // The outputs lost with the partitions are replayed by their next owner: a failure among them (timed out in
+        // the outage that ended the session, say) must not stop this instance or abort its next transaction.
+        _ = self.producer.flush(timeoutMilliseconds: 1000)
+        _ = self.tracker.takeFailure()
         self.latency.forgetOpen()
         self.letGo(partitions)
     }
@@ -983,7 +988,24 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// Aborts since the last committed transaction that carried records (the output worker resets it).
+    private let consecutiveAborts = NIOLockedValueBox(0)
+    /// How many aborts in a row are taken for a passing problem. An output the broker refuses for good (too large
+    /// for its topic, not authorised) fails again after every rewind: past this many, the instance stops, so that the
+    /// problem shows as a failing service instead of a loop that only aborts.
+    static let maximumConsecutiveAborts = 5
+
     private func abortAndRewind(_ error: KafkaIOError) throws {
+        let aborts = self.consecutiveAborts.withLockedValue { count in
+            count += 1
+            return count
+        }
+        guard aborts <= Self.maximumConsecutiveAborts else {
+            self.logger.critical(
+                "Transactions aborted \(aborts - 1) times in a row without a commit; stopping",
+                metadata: [LoggingKeys.error: "\(error)"])
+            throw error
+        }
         self.logger.warning("Transaction aborted; rewinding to the committed offsets", metadata: [LoggingKeys.error: "\(error)"])
         self.statistics.recordError("transaction aborted: \(error.message)")
         // Records decided since are processed again after the rewind: their outputs are not produced.
@@ -1006,6 +1028,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func commitAndBegin(_ offsets: [KafkaPartition: Int64], assigned: Set<KafkaPartition>) throws {
         try self.producer.sendOffsetsToTransaction(offsets, consumer: self.consumer)
         try self.producer.commitTransaction()
+        if !offsets.isEmpty {
+            // Records went through: the aborts before were passing. (A transaction with no record in it commits
+            // between every rewind and the next failure, and proves nothing.)
+            self.consecutiveAborts.withLockedValue { $0 = 0 }
+        }
         self.latency.transactionCommitted()
         try self.producer.beginTransaction()
         let now = self.clock()

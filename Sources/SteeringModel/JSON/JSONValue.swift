@@ -34,13 +34,43 @@ public struct JSONNumber: Sendable, Equatable {
 
     /// The value as an integer, or `nil` when it is not a whole number or does not fit.
     ///
-    /// As JSON Schema defines `integer`: a whole value in any spelling counts, so `12.0` and `1.2e1` are 12. A
-    /// fraction or exponent is read through `Double` and accepted only within ±2^53, where every whole value is exact.
+    /// As JSON Schema defines `integer`: a whole value in any spelling counts, so `12.0` and `1.2e1` are 12. Read
+    /// from the digits, not through `Double`, so `4.0000000000000001` is not a whole number.
     public var integer: Int? {
         if let value = Int(self.text) { return value }
-        guard let value = Double(self.text), value.rounded(.towardZero) == value, abs(value) <= 9_007_199_254_740_992
-        else { return nil }
-        return Int(value)
+        // A JSON number: -?digits(.digits)?([eE][+-]?digits)?, as the parser accepted it.
+        var text = Substring(self.text)
+        let negative = text.first == "-"
+        if negative { text = text.dropFirst() }
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let parsed = Int(text[text.index(after: e)...].drop { $0 == "+" }) else { return nil }
+            exponent = parsed
+            text = text[..<e]
+        }
+        var digits = Substring(text)
+        if let dot = text.firstIndex(of: ".") {
+            let fraction = text[text.index(after: dot)...]
+            digits = text[..<dot] + fraction
+            exponent -= fraction.count
+        }
+        digits = digits.drop { $0 == "0" }
+        if digits.isEmpty { return 0 }
+        if exponent < 0 {
+            // The last -exponent digits are the fraction: all zeros, or not a whole number.
+            guard -exponent <= digits.count else { return nil }
+            let cut = digits.index(digits.endIndex, offsetBy: exponent)
+            guard digits[cut...].allSatisfy({ $0 == "0" }) else { return nil }
+            digits = digits[..<cut]
+            exponent = 0
+        }
+        guard digits.count + exponent <= 19, var value = Int(negative ? "-" + digits : String(digits)) else { return nil }
+        for _ in 0..<exponent {
+            let (product, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = product
+        }
+        return value
     }
 
     public var double: Double? {
