@@ -59,6 +59,15 @@ struct OperationsTests {
         #expect(running.application.configurationVersion == after, "the valid configuration stays")
         let status = String(decoding: running.application.statusJSON(), as: UTF8.self)
         #expect(status.contains("lastReloadError"))
+
+        // A valid reload, then at once an invalid one: the loop applies the valid one after the invalid one was
+        // rejected, and the rejection must stay on /status.
+        let again = try Self.copyOfSteering({ $0.replacingOccurrences(of: "Everything else is owned", with: "Anything else is owned") }, file: "rules.yaml")
+        let latest = try running.application.reload(directory: again).get()
+        _ = running.application.reload(directory: broken)
+        #expect(await Harness.waitUntil(seconds: 10) { running.application.configurationVersion == latest })
+        let afterBoth = String(decoding: running.application.statusJSON(), as: UTF8.self)
+        #expect(afterBoth.contains("lastReloadError"), "the later rejection stays: \(afterBoth)")
         #expect(await running.stop() == nil)
 
         try verifyOutputs(harness, expected)

@@ -102,3 +102,68 @@ struct ConfiguredTeamTests {
         #expect(RouterService.configuredTeams(known, table: configuration.table) == known)
     }
 }
+
+/// A reload between a decision and its replay (the state landed, the offset was not committed): the replay must
+/// not drop what the first decision started, nor reject what it accepted.
+@Suite("Replays after a reload")
+struct ReplayAfterReloadTests {
+    /// The shipped configuration copied, with one edit.
+    static func edited(_ file: String, replacing old: String, with new: String) throws -> SteeringConfiguration {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("steering-\(UUID().uuidString)")
+        try FileManager.default.copyItem(atPath: SteeringConfiguration.defaultDirectory, toPath: directory.path)
+        let path = directory.appendingPathComponent(file).path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(old), "the edit applies")
+        try text.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
+        return try SteeringConfiguration.load(directory: directory.path)
+    }
+
+    @Test func aReplayUnderAnotherPolicyKeepsItsRunningTimersAndStartsNoOther() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let json = """
+            {"type":"referral","id":"reload-1","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ref":"pseud-reload-1","ageYears":15,"municipality":"398","postalCode":"15110"},\
+            "need":{"concerns":["mental_health"],"urgency":"new_concern","severity":"mild"}}
+            """
+        let record = KafkaRecord(topic: topics.requests, partition: 0, offset: 3, key: Array("reload-1".utf8), value: Array(json.utf8))
+        let first = processor.process(record).materialize()
+        #expect(first.contains { $0.topic == topics.sla }, "the first decision starts the policy's timers")
+        let running = try #require(processor.partitions[0]?["reload-1"]?.timers)
+
+        // The youth low-threshold rule starts another policy now.
+        processor.reconfigure(
+            try Self.edited(
+                "rules.yaml", replacing: "unitType: youth_low_threshold\n    sla: social_welfare_assessment",
+                with: "unitType: youth_low_threshold\n    sla: student_welfare"))
+        let replayed = processor.process(record).materialize()
+        #expect(processor.partitions[0]?["reload-1"]?.timers == running, "the running statutory timers stay")
+        let events = replayed.filter { $0.topic == topics.sla }.map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(events.allSatisfy { $0.contains("\"policy\":\"social_welfare_assessment\"") }, "no event of a policy no timer runs: \(events)")
+    }
+
+    @Test func aReplayedConsultationWhoseCaseOwnerTeamWasRenamedIsNotRejected() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let json = """
+            {"type":"consultation","id":"reload-2","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ageYears":8},"need":{"concerns":["neuropsychiatric"],"urgency":"new_concern","severity":"moderate"},\
+            "consultation":{"caseOwnerTeam":"ph-fc-heinola"}}
+            """
+        let record = KafkaRecord(topic: topics.requests, partition: 0, offset: 5, key: Array("reload-2".utf8), value: Array(json.utf8))
+        #expect(processor.process(record).outcome == .routed(consultations: 1))
+        processor.reconfigure(try Self.edited("regions/paijat-hame.yaml", replacing: "id: ph-fc-heinola,", with: "id: ph-fc-heinola-centre,"))
+        let replayed = processor.process(record)
+        #expect(replayed.outcome == .routed(consultations: 1), "the replay is decided again, not rejected")
+        #expect(replayed.materialize().contains { $0.topic == topics.consultations })
+        // A new request naming the removed team is still rejected.
+        let fresh = KafkaRecord(
+            topic: topics.requests, partition: 0, offset: 6, key: Array("reload-3".utf8),
+            value: Array(json.replacingOccurrences(of: "reload-2", with: "reload-3").utf8))
+        #expect(processor.process(fresh).outcome == .deadLettered(code: "unknown_team"))
+    }
+}

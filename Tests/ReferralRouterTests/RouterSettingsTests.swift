@@ -88,6 +88,20 @@ struct RouterSettingsValidationTests {
         }
     }
 
+    /// An empty token would lock every client out, or let any in behind a proxy that keeps "Bearer ".
+    @Test func anEmptyBearerTokenIsRefused() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path
+        try " \n".write(toFile: file, atomically: true, encoding: .utf8)
+        var http = RouterSettings.HTTP()
+        http.bearerTokenFile = file
+        #expect(throws: SettingsError.self) { try http.resolvedBearerToken() }
+        http.bearerTokenFile = nil
+        http.bearerToken = ""
+        #expect(throws: SettingsError.self) { try http.resolvedBearerToken() }
+        http.bearerToken = "s3cret"
+        #expect(try http.resolvedBearerToken() == "s3cret")
+    }
+
     /// A syntax error names the line, never the text of it (which could be a secret).
     @Test func aSyntaxErrorNamesTheLineNotItsText() {
         do {

@@ -16,6 +16,7 @@ struct ProbeService: Service, CustomStringConvertible {
                 // READY=1 once partitions are assigned and state restored (systemd Type=notify).
                 if !announcedReady, self.router.statistics.isReady() {
                     announcedReady = self.notifier.notify("READY=1\nSTATUS=routing")
+                    if announcedReady { self.router.statistics.update { $0.announcedReady = true } }
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

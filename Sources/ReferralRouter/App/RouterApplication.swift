@@ -96,12 +96,21 @@ public struct RouterApplication: Sendable {
     /// - Returns: the new configuration version, or the error.
     @discardableResult
     public func reload(directory: String? = nil) -> Result<String, ConfigurationError> {
-        self.notifier.reloading()
-        defer { self.notifier.notify("READY=1") }
+        // Before start-up has finished, READY=1 would tell systemd (Type=notify) that it has: the reload says
+        // nothing then.
+        let announced = self.statistics.snapshot.announcedReady
+        if announced { self.notifier.reloading() }
+        defer { if announced { self.notifier.notify("READY=1") } }
         let directory = directory ?? self.configuration.directory
         do {
             let configuration = try SteeringConfiguration.load(directory: directory)
             self.router.requestReload(configuration)
+            // Cleared here, in the order the reloads came: the loop applies the configuration later, and must not
+            // clear the error of an invalid reload that came after this one.
+            self.statistics.update {
+                $0.lastReloadError = nil
+                $0.lastReloadAt = Date()
+            }
             self.logger.info("Configuration reload accepted", metadata: ["steeringModelVersion": "\(configuration.version)"])
             return .success(configuration.version)
         } catch {

@@ -128,13 +128,20 @@ public struct RouterSettings: Sendable, Codable, Equatable {
 
         /// The token from the file or the setting, if either is given.
         public func resolvedBearerToken() throws -> String? {
+            let token: String?
             if let file = self.bearerTokenFile {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw SettingsError("cannot read http.bearerTokenFile")
                 }
-                return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            } else {
+                token = self.bearerToken
             }
-            return self.bearerToken
+            // An empty token would lock every client out (or, through a proxy that keeps "Bearer ", let any in).
+            if let token, token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw SettingsError(self.bearerTokenFile != nil ? "http.bearerTokenFile is empty" : "http.bearerToken is empty")
+            }
+            return token
         }
     }
 

@@ -205,11 +205,13 @@ final class RecordProcessor: @unchecked Sendable {
             request = valid
         }
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
-        if request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
-            return self.deadLetter(record, unknown)
-        }
         let hash = Self.requestHash(request)
         let existing = self.partitions[record.partition]?[request.id]
+        // Checked for a request not decided before: a replay or a re-send of one that was accepted must not be
+        // rejected because a reload removed its case-owner team since (its state would stay, its outputs never go).
+        if existing == nil, request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
+            return self.deadLetter(record, unknown)
+        }
         if let existing, existing.inputOffset == record.offset, existing.requestHash == hash {
             // A replay of the very record that was decided: its state landed, but some outputs may not have
             // (they go to other partitions). Decide again; outputs already published are dropped by id.
@@ -252,9 +254,17 @@ final class RecordProcessor: @unchecked Sendable {
             entry.timers = existing?.timers ?? timers
         }
         if let existing {
-            // A replay keeps what happened to the case since (with or without an SLA policy).
+            // A replay keeps what happened to the case since (with or without an SLA policy). Its timers stay even
+            // when a reload since gave the request a rule without a policy: a running statutory deadline is never
+            // dropped by a replay.
             entry.status = existing.status
             entry.ownerTeam = existing.ownerTeam
+            entry.timers = existing.timers ?? entry.timers
+            if let running = existing.timers?.policyId, running != policy?.policyId {
+                // The configuration changed between the decision and its replay: the running timers' policy
+                // stays, and no `started` event is sent for milestones they do not run.
+                started = ([], [])
+            }
         }
         if entry.timers != nil {
             self.schedule(entry, id: request.id, partition: record.partition)

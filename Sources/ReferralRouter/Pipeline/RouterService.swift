@@ -579,8 +579,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.processor.reconfigure(configuration)
         self.statistics.update {
             $0.configurationVersion = configuration.version
-            $0.lastReloadAt = Date()
-            $0.lastReloadError = nil
         }
         self.logger.info("Configuration reloaded", metadata: ["steeringModelVersion": "\(configuration.version)"])
     }

@@ -39,6 +39,8 @@ final class RouterStatistics: Sendable {
         var slaEvents = 0
         var lastReloadAt: Date?
         var lastReloadError: String?
+        /// Whether systemd was told `READY=1` (start-up finished): only then does a reload say `RELOADING=1`.
+        var announcedReady = false
         var timersByTeam: [String: TimerCounts] = [:]
     }
 
