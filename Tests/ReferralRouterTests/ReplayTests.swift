@@ -144,6 +144,26 @@ struct ReplayAfterReloadTests {
         #expect(events.allSatisfy { $0.contains("\"policy\":\"social_welfare_assessment\"") }, "no event of a policy no timer runs: \(events)")
     }
 
+    /// A reload that removes or renames a team owning open cases is accepted (the cases must be reassigned), and
+    /// the router counts those cases so the operator is told.
+    @Test func openCasesOfARenamedTeamAreCounted() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let json = """
+            {"type":"referral","id":"reload-4","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ref":"pseud-reload-4","ageYears":3,"municipality":"111"},\
+            "need":{"concerns":["parenting"],"urgency":"new_concern","severity":"mild"}}
+            """
+        let record = KafkaRecord(topic: topics.requests, partition: 0, offset: 1, key: Array("reload-4".utf8), value: Array(json.utf8))
+        _ = processor.process(record).materialize()
+        #expect(processor.partitions[0]?["reload-4"]?.ownerTeam == "ph-fc-heinola")
+        #expect(processor.openCasesWithoutTeam(in: configuration.table) == 0)
+        let renamed = try Self.edited("regions/paijat-hame.yaml", replacing: "id: ph-fc-heinola,", with: "id: ph-fc-heinola-centre,")
+        #expect(processor.openCasesWithoutTeam(in: renamed.table) == 1)
+    }
+
     @Test func aReplayedConsultationWhoseCaseOwnerTeamWasRenamedIsNotRejected() throws {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let topics = RouterSettings.Topics()

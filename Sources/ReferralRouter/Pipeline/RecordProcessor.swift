@@ -146,6 +146,18 @@ final class RecordProcessor: @unchecked Sendable {
         self.planner = DecisionPlanner(configuration: configuration)
     }
 
+    /// Open cases (with running timers) whose owner team `table` does not have: a reload removed or renamed it, and
+    /// their SLA events name a team nobody follows any more.
+    func openCasesWithoutTeam(in table: RoutingTable) -> Int {
+        var count = 0
+        for entries in self.partitions.values {
+            for entry in entries.values where entry.timers != nil && table.team(id: entry.ownerTeam) == nil {
+                count += 1
+            }
+        }
+        return count
+    }
+
     var referralCount: Int {
         self.partitions.values.reduce(0) { $0 + $1.count }
     }

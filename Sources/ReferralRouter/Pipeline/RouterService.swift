@@ -581,6 +581,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             $0.configurationVersion = configuration.version
         }
         self.logger.info("Configuration reloaded", metadata: ["steeringModelVersion": "\(configuration.version)"])
+        let orphaned = self.processor.openCasesWithoutTeam(in: configuration.table)
+        if orphaned > 0 {
+            // Their timers go on and their events still name the old team; /status counts them as unconfigured.
+            self.logger.warning(
+                "Open cases are owned by teams the new configuration does not have; reassign them",
+                metadata: ["cases": "\(orphaned)", "steeringModelVersion": "\(configuration.version)"])
+            self.statistics.recordError("reload: \(orphaned) open cases are owned by teams the configuration no longer has")
+        }
     }
 
     /// The outcomes of a batch of published records, for the metrics and the status page.
