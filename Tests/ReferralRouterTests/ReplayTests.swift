@@ -164,6 +164,38 @@ struct ReplayAfterReloadTests {
         #expect(processor.openCasesWithoutTeam(in: renamed.table) == 1)
     }
 
+    /// A reassignment applied (its state landed, its offset not committed) and replayed after a reload renamed its
+    /// team: the state already names the team, so the replay is applied again, not dead-lettered.
+    @Test func aReplayedReassignmentToARenamedTeamIsNotRejected() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let json = """
+            {"type":"referral","id":"reload-5","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ref":"pseud-reload-5","ageYears":3,"municipality":"398"},\
+            "need":{"concerns":["parenting"],"urgency":"new_concern","severity":"mild"}}
+            """
+        _ = processor.process(
+            KafkaRecord(topic: topics.requests, partition: 0, offset: 1, key: Array("reload-5".utf8), value: Array(json.utf8))
+        ).materialize()
+        let status = #"{"referralId":"reload-5","status":"reassigned","team":"ph-fc-heinola","at":"2026-11-17T09:00:00+02:00"}"#
+        let update = KafkaRecord(topic: topics.status, partition: 0, offset: 9, key: Array("reload-5".utf8), value: Array(status.utf8))
+        #expect(processor.process(update).outcome == .statusApplied)
+        #expect(processor.partitions[0]?["reload-5"]?.ownerTeam == "ph-fc-heinola")
+        processor.reconfigure(try Self.edited("regions/paijat-hame.yaml", replacing: "id: ph-fc-heinola,", with: "id: ph-fc-heinola-centre,"))
+        #expect(processor.process(update).outcome == .statusApplied, "the replay is applied again, not rejected")
+        // A new reassignment to the old id is refused.
+        let other = status.replacingOccurrences(of: "reload-5", with: "reload-6")
+        _ = processor.process(
+            KafkaRecord(
+                topic: topics.requests, partition: 0, offset: 2, key: Array("reload-6".utf8),
+                value: Array(json.replacingOccurrences(of: "reload-5", with: "reload-6").utf8))
+        ).materialize()
+        let refused = KafkaRecord(topic: topics.status, partition: 0, offset: 10, key: Array("reload-6".utf8), value: Array(other.utf8))
+        #expect(processor.process(refused).outcome == .deadLettered(code: "unknown_team"))
+    }
+
     @Test func aReplayedConsultationWhoseCaseOwnerTeamWasRenamedIsNotRejected() throws {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let topics = RouterSettings.Topics()

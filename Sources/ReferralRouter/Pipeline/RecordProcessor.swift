@@ -390,9 +390,13 @@ final class RecordProcessor: @unchecked Sendable {
                     update.referralId, .unknownReferral, field: "referralId",
                     "no referral with this id was decided on this partition; check the id and the co-partitioning of the status topic"))
         }
-        if update.status == .reassigned, let newTeam = update.newTeam, self.configuration.table.team(id: newTeam) == nil {
+        if update.status == .reassigned, let newTeam = update.newTeam, newTeam != previous.ownerTeam,
+            self.configuration.table.team(id: newTeam) == nil
+        {
             // The new owner must be a team the router knows: its timers and counts are kept under it, and a name
-            // typed into the field (a person's, say) must not become a metric label or reach the status page.
+            // typed into the field (a person's, say) must not become a metric label or reach the status page. A
+            // replay of a reassignment already applied (the state names the team) is not refused when a reload
+            // removed or renamed the team since.
             return self.deadLetter(
                 record,
                 Self.failure(
