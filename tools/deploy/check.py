@@ -347,6 +347,11 @@ def check_topic_creations(creations: list[dict], settings: dict | None) -> str:
         policy = creation["configs"].get("cleanup.policy", "delete")
         if creation["topic"] == state:
             assert policy == "compact", f"{state} is not created with cleanup.policy=compact"
+            # Checkpoints every second (100 ms in exactly_once): the active segment must roll and be cleaned soon.
+            segment = int(creation["configs"].get("segment.ms", 7 * 24 * 3600 * 1000))
+            assert segment <= 24 * 3600 * 1000, f"{state}: segment.ms {segment} leaves days of checkpoints uncompacted"
+            dirty = float(creation["configs"].get("min.cleanable.dirty.ratio", 0.5))
+            assert dirty <= 0.2, f"{state}: min.cleanable.dirty.ratio {dirty} lets the log grow twice its compacted size"
         else:
             assert "compact" not in policy, f"{creation['topic']} should not be compacted"
     count = next(iter(counts.values()))
