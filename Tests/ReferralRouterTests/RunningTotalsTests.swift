@@ -1,6 +1,7 @@
 import Deadlines
 import Foundation
 import KafkaIO
+import NIOConcurrencyHelpers
 import SteeringModel
 import Testing
 
@@ -158,5 +159,22 @@ struct OutputIdTests {
             #expect(outputId == output.id)
             #expect(output.allHeaders.first { $0.key == "ce_id" }?.value == output.id)
         }
+    }
+}
+
+/// The loop waits for the output worker when its queue is full or when it drains it; a job blocked in a bounded
+/// librdkafka call (a transaction commit during a coordinator failover) must not stop the loop's heartbeat.
+@Suite("Output worker")
+struct OutputWorkerTests {
+    @Test func theCallerBeatsWhileItWaitsForTheWorker() {
+        let beats = NIOLockedValueBox(0)
+        let worker = OutputWorker(capacity: 1, whileWaiting: { beats.withLockedValue { $0 += 1 } })
+        worker.submit { Thread.sleep(forTimeInterval: 2.5) }
+        worker.submit {}
+        #expect(beats.withLockedValue { $0 } >= 2, "a full queue: beats while waiting for a slot")
+        worker.submit { Thread.sleep(forTimeInterval: 2.5) }
+        let before = beats.withLockedValue { $0 }
+        worker.drain()
+        #expect(beats.withLockedValue { $0 } - before >= 2, "a drain: beats while waiting")
     }
 }

@@ -14,13 +14,20 @@ final class OutputWorker: Sendable {
     private let queue = DispatchQueue(label: "referral-router.outputs")
     private let slots: DispatchSemaphore
     private let failureBox = NIOLockedValueBox<(any Error)?>(nil)
+    /// Called about once a second while the caller waits for the worker (a full queue, a drain): the loop's
+    /// heartbeat, so that waiting on a job blocked in a bounded librdkafka call (a transaction commit during a
+    /// coordinator failover takes up to a minute) does not look like a stuck loop to the watchdog.
+    private let whileWaiting: @Sendable () -> Void
 
-    init(capacity: Int = 256) {
+    init(capacity: Int = 256, whileWaiting: @escaping @Sendable () -> Void = {}) {
         self.slots = DispatchSemaphore(value: capacity)
+        self.whileWaiting = whileWaiting
     }
 
     func submit(_ job: @escaping @Sendable () throws -> Void) {
-        self.slots.wait()
+        while self.slots.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            self.whileWaiting()
+        }
         self.queue.async {
             defer { self.slots.signal() }
             guard self.failureBox.withLockedValue({ $0 == nil }) else { return }
@@ -34,7 +41,11 @@ final class OutputWorker: Sendable {
 
     /// Waits until every submitted job has run.
     func drain() {
-        self.queue.sync {}
+        let done = DispatchSemaphore(value: 0)
+        self.queue.async { done.signal() }
+        while done.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            self.whileWaiting()
+        }
     }
 
     var failure: (any Error)? {

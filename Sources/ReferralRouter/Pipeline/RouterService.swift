@@ -24,8 +24,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private let tracker: OffsetTracker
     private let latency: AssignmentLatency
     private let processor: RecordProcessor
-    /// Up to 64 jobs of up to `recordsPerIteration` records each wait for the worker.
-    private let worker = OutputWorker(capacity: 64)
+    /// Up to 64 jobs of up to `recordsPerIteration` records each wait for the worker; the loop beats while it waits
+    /// for it (only the loop submits and drains).
+    private lazy var worker = OutputWorker(capacity: 64, whileWaiting: { [unowned self] in self.beat() })
     private let executor = DispatchQueueTaskExecutor(label: "referral-router.poll-loop")
     private let clock: @Sendable () -> Date
     private let notifier: SystemdNotifier
@@ -900,6 +901,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 })
             var starts: [KafkaPartition: Int64] = [:]
             for number in numbers {
+                // Each partition number's queries (watermarks, up to 5 s each on a slow broker) are bounded, not
+                // short: the loop is alive meanwhile.
+                self.beat()
                 let checkpoints = RecordProcessor.checkpoints(in: restored[number] ?? [])
                 for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints, committed: committed) {
                     starts[KafkaPartition(topic: topic, partition: number)] = offset
@@ -909,6 +913,9 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             let stateTopic = self.settings.topics.state
             let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
             for number in numbers {
+                // Each partition number's queries (watermarks, up to 5 s each on a slow broker) are bounded, not
+                // short: the loop is alive meanwhile.
+                self.beat()
                 self.processor.setPublished(tails.published[number] ?? [], owners: tails.owners[number] ?? [:], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
                 let statusMarks = try self.consumer.watermarks(statusPartition, timeoutMilliseconds: 5000)
