@@ -26,6 +26,23 @@ struct ClientPropertiesTests {
         #expect(properties["enable.idempotence"] == "true")
         #expect(properties["linger.ms"] == "5")
     }
+
+    /// A rebalance's callbacks (a revocation's wait for outputs, an assignment's restore) must fit in the poll
+    /// interval, and an exactly-once transaction held open through a restore must outlast it.
+    @Test func timeoutsOutlastARebalanceAndItsRestore() {
+        var settings = RouterSettings()
+        settings.processing.stateRestoreTimeoutSeconds = 120
+        #expect(RouterService.consumerProperties(settings)["max.poll.interval.ms"] == "420000")
+        settings.processing.guarantee = "exactly_once"
+        settings.processing.transactionalId = "t-1"
+        let producer = RouterService.producerProperties(settings)
+        #expect(producer["transaction.timeout.ms"] == "180000")
+        #expect(producer["message.timeout.ms"] == "180000")
+        settings.kafka.properties["transaction.timeout.ms"] = "90000"
+        settings.kafka.consumerProperties["max.poll.interval.ms"] = "600000"
+        #expect(RouterService.producerProperties(settings)["transaction.timeout.ms"] == "90000", "an explicit value stays")
+        #expect(RouterService.consumerProperties(settings)["max.poll.interval.ms"] == "600000", "an explicit value stays")
+    }
 }
 
 @Suite("Latency timeline")

@@ -88,6 +88,11 @@ struct RouterSettingsValidationTests {
         }
     }
 
+    @Test func theTransactionalIdComesFromTheEnvironment() throws {
+        let settings = try Self.load("kafka:\n  groupId: g\n", environment: ["REFERRAL_ROUTER_PROCESSING_TRANSACTIONALID": "router-2"])
+        #expect(settings.processing.transactionalId == "router-2")
+    }
+
     /// An empty token would lock every client out, or let any in behind a proxy that keeps "Bearer ".
     @Test func anEmptyBearerTokenIsRefused() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)").path

@@ -285,6 +285,7 @@ public struct RouterSettings: Sendable, Codable, Equatable {
             }
             self.processing.guarantee = v
         }
+        if let v = value("processing", "transactionalId") { self.processing.transactionalId = v }
         if let v = value("logging", "level") { self.logging.level = v }
         if let v = value("logging", "format") { self.logging.format = v }
     }

@@ -97,8 +97,12 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             properties["transactional.id"] =
                 settings.processing.transactionalId
                 ?? "\(settings.kafka.groupId)-\(host)-\(ProcessInfo.processInfo.processIdentifier)"
-            // A transaction's records may wait as long as the transaction may, and no longer (librdkafka's rule).
-            let transactionTimeout = properties["transaction.timeout.ms"] ?? "60000"
+            // A transaction's records may wait as long as the transaction may, and no longer (librdkafka's rule). A
+            // transaction stays open through a rebalance's restore (it carries the checkpoints and the SLA events a
+            // restore finds missing): past its timeout the coordinator aborts it, which librdkafka 2.0.2 treats as
+            // fatal. So by default it outlasts the restore's bound by a minute.
+            let transactionTimeout =
+                properties["transaction.timeout.ms"] ?? String(Int((settings.processing.stateRestoreTimeoutSeconds + 60) * 1000))
             properties["transaction.timeout.ms"] = transactionTimeout
             properties["message.timeout.ms"] = transactionTimeout
         }
@@ -121,6 +125,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // Offsets are committed once a second (asynchronously), then a checkpoint is written (see storeOffsets).
         properties["enable.auto.commit"] = "false"
         properties["isolation.level"] = properties["isolation.level"] ?? "read_committed"
+        // Rebalance callbacks run inside the poll that served them and count against this interval when that poll
+        // did not wait (librdkafka 2.0.2): a revocation may wait 240 s for its outputs, an assignment restore for
+        // `processing.stateRestoreTimeoutSeconds`. Kafka's 300 s default would make such a member leave the group.
+        properties["max.poll.interval.ms"] =
+            properties["max.poll.interval.ms"] ?? String(Int((240 + settings.processing.stateRestoreTimeoutSeconds + 60) * 1000))
         return properties
     }
 
@@ -193,6 +202,12 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             try self.producer.initTransactions()
             try self.producer.beginTransaction()
             self.logger.info("Exactly-once mode: outputs, state and input offsets commit in one transaction")
+            if self.settings.processing.transactionalId == nil {
+                // The default names the process id: a restart after a crash does not fence the crashed producer, whose
+                // open transaction holds read_committed readers (and the next owner's restore) until it times out.
+                self.logger.warning(
+                    "processing.transactionalId is not set: the default changes with every restart; give each instance a stable one (a StatefulSet ordinal, say)")
+            }
         }
         try self.consumer.subscribe([self.settings.topics.requests, self.settings.topics.status], listener: self)
         self.logger.info(

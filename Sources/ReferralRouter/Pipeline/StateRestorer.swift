@@ -11,9 +11,17 @@ import SteeringModel
 struct StateRestorer {
     let settings: RouterSettings
     let logger: Logger
-    var timeout: TimeInterval = 120
+    /// The bound of the whole restore (the state and the output tails together), from when the restorer is made.
+    let deadline: Date
     /// Called about every 200 ms while reading (the loop's heartbeat and watchdog).
     var progress: () -> Void = {}
+
+    init(settings: RouterSettings, logger: Logger, timeout: TimeInterval = 120, progress: @escaping () -> Void = {}) {
+        self.settings = settings
+        self.logger = logger
+        self.deadline = Date().addingTimeInterval(timeout)
+        self.progress = progress
+    }
 
     /// State records per partition number.
     func restore(partitions: [Int32]) throws -> [Int32: [KafkaRecord]] {
@@ -101,7 +109,7 @@ struct StateRestorer {
         var lastProgress = started
         try consumer.assign(assignments.map(\.0), offsets: assignments.map(\.1))
         while !remaining.isEmpty {
-            guard Date().timeIntervalSince(started) < self.timeout else {
+            guard Date() < self.deadline else {
                 throw KafkaIOError(.timeout, "reading \(remaining.keys.sorted()) timed out")
             }
             if Date().timeIntervalSince(lastProgress) >= 0.2 {
