@@ -1012,7 +1012,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.submitBatch()
             self.worker.drain()
             if let error = self.worker.failure { throw error }
-            try self.commitAndBegin(offsets, assigned: self.assigned)
+            try self.commitAndBegin(offsets, assigned: self.assigned, allCheckpoints: true)
             self.processedOffsets.removeAll()
         } catch {
             guard let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
@@ -1059,7 +1059,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     /// Runs on the output worker (or on the loop with the worker drained).
-    private func commitAndBegin(_ offsets: [KafkaPartition: Int64], assigned: Set<KafkaPartition>) throws {
+    /// When checkpoints were last written in exactly-once mode (by the worker or, drained, the loop).
+    private let lastTransactionCheckpoints = NIOLockedValueBox(ContinuousClock.now - .seconds(60))
+
+    /// - Parameter allCheckpoints: write the checkpoints now (a revocation or a stop); otherwise at most once a
+    ///   second, as in the default guarantee, rather than with every transaction (ten a second per partition would
+    ///   fill the state topic faster than it is compacted).
+    private func commitAndBegin(_ offsets: [KafkaPartition: Int64], assigned: Set<KafkaPartition>, allCheckpoints: Bool = false) throws {
         try self.producer.sendOffsetsToTransaction(offsets, consumer: self.consumer)
         try self.producer.commitTransaction()
         if !offsets.isEmpty {
@@ -1069,6 +1075,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
         self.latency.transactionCommitted()
         try self.producer.beginTransaction()
+        let due = self.lastTransactionCheckpoints.withLockedValue { last in
+            guard allCheckpoints || ContinuousClock.now - last >= .seconds(1) else { return false }
+            last = ContinuousClock.now
+            return true
+        }
+        // Not due: the tracker keeps what advanced, and the next checkpoints carry it.
+        guard due else { return }
         let now = self.clock()
         for checkpoint in self.tracker.takeCommittable() where assigned.contains(checkpoint.partition) {
             let record = self.processor.checkpointRecord(checkpoint, now: now)
