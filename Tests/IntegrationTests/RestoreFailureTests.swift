@@ -49,6 +49,35 @@ struct RestoreFailureTests {
     }
 }
 
+/// A read of the restore that fails once (here the committed offsets: GROUP_AUTHORIZATION_FAILED on one
+/// OffsetFetch) is tried again: the instance restores and goes on, instead of stopping the whole group's work for a
+/// restart.
+@Suite("A restore read that fails once", .serialized, .timeLimit(.minutes(5)))
+struct RestoreRetryTests {
+    @Test func aRestoreReadThatFailsOnceIsTriedAgain() async throws {
+        let harness = try Harness(partitions: 2)
+        var traffic = SyntheticTraffic(seed: 4343, prefix: "retry", invalidShare: 0.1, duplicateShare: 0, statusShare: 0)
+        let first = (0..<200).map { _ in traffic.next() }
+        var expected = Expectations()
+        expected.add(first)
+        try harness.produce(first)
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { harness.outputsComplete(expected) })
+        #expect(await running.stop() == nil)
+
+        let second = (0..<200).map { _ in traffic.next() }
+        expected.add(second)
+        try harness.produce(second)
+        try #require(harness.cluster).pushRequestErrors(apiKey: 9, errors: [30])
+        let restarted = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 60) { harness.outputsComplete(expected) }, "restored on the second try")
+        let error = await restarted.stop()
+        #expect(error == nil, "\(String(describing: error))")
+        try verifyOutputs(harness, expected)
+        #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
+    }
+}
+
 /// The group went on without this instance (its heartbeat told it is no longer a member): the partitions may
 /// already be another's, so the instance purges what it has not sent of them and commits nothing; it rejoins, is
 /// assigned the partitions again, restores and replays them: every record decided once.

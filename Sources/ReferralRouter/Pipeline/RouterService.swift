@@ -900,57 +900,95 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// What a restore reads before it changes anything: read again whole when a read fails.
+    private struct RestoreReading {
+        var restored: [Int32: [KafkaRecord]]
+        var committed: [KafkaPartition: Int64]
+        var starts: [KafkaPartition: Int64]
+        var tails: StateRestorer.Tails
+        var marks: [KafkaPartition: (low: Int64, high: Int64)]
+    }
+
+    private func readForRestore(_ numbers: [Int32], with restorer: StateRestorer) throws -> RestoreReading {
+        let restored = try restorer.restore(partitions: numbers)
+        // One request for the committed offsets of every input partition restored (checkpoints are trusted up
+        // to them, the tracker is seeded with them, and a status backlog beyond them holds the timers).
+        let committed = numbers.isEmpty ? [:] : try self.consumer.committed(
+            numbers.flatMap { number in
+                [self.settings.topics.requests, self.settings.topics.status].map { KafkaPartition(topic: $0, partition: number) }
+            })
+        var starts: [KafkaPartition: Int64] = [:]
+        for number in numbers {
+            // Each partition number's queries (watermarks, up to 5 s each on a slow broker) are bounded, not
+            // short: the loop is alive meanwhile.
+            self.beat()
+            let checkpoints = RecordProcessor.checkpoints(in: restored[number] ?? [])
+            for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints, committed: committed) {
+                starts[KafkaPartition(topic: topic, partition: number)] = offset
+            }
+        }
+        // The state partitions' own tails start at the same checkpoints; they are read from the beginning anyway.
+        let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != self.settings.topics.state })
+        var marks: [KafkaPartition: (low: Int64, high: Int64)] = [:]
+        for number in numbers {
+            self.beat()
+            for input in [self.settings.topics.requests, self.settings.topics.status] {
+                let partition = KafkaPartition(topic: input, partition: number)
+                marks[partition] = try self.consumer.watermarks(partition, timeoutMilliseconds: 5000)
+            }
+        }
+        return RestoreReading(restored: restored, committed: committed, starts: starts, tails: tails, marks: marks)
+    }
+
     /// Restores the state of partition numbers and the output ids their tails already hold.
+    ///
+    /// Everything is read first, then applied: a read that fails (a broker restarting, a leader moving) is tried
+    /// again, up to three times within the restore's bound, before the instance gives up and stops.
     private func restore(_ numbers: [Int32]) {
         do {
             // A restore of a large state takes time, bounded by its timeout: it beats while it reads.
             let restorer = StateRestorer(
                 settings: self.settings, logger: self.logger, timeout: self.settings.processing.stateRestoreTimeoutSeconds,
                 progress: { [unowned self] in self.beat() })
-            let restored = try restorer.restore(partitions: numbers)
-            // One request for the committed offsets of every input partition restored (checkpoints are trusted up
-            // to them, the tracker is seeded with them, and a status backlog beyond them holds the timers).
-            let committed = numbers.isEmpty ? [:] : try self.consumer.committed(
-                numbers.flatMap { number in
-                    [self.settings.topics.requests, self.settings.topics.status].map { KafkaPartition(topic: $0, partition: number) }
-                })
-            var starts: [KafkaPartition: Int64] = [:]
-            for number in numbers {
-                // Each partition number's queries (watermarks, up to 5 s each on a slow broker) are bounded, not
-                // short: the loop is alive meanwhile.
-                self.beat()
-                let checkpoints = RecordProcessor.checkpoints(in: restored[number] ?? [])
-                for (topic, offset) in try self.scanStarts(partition: number, checkpoints: checkpoints, committed: committed) {
-                    starts[KafkaPartition(topic: topic, partition: number)] = offset
+            var attempt = 1
+            var reading: RestoreReading
+            while true {
+                do {
+                    reading = try self.readForRestore(numbers, with: restorer)
+                    break
+                } catch {
+                    guard attempt < 3, Date().addingTimeInterval(2) < restorer.deadline else { throw error }
+                    self.logger.warning(
+                        "Reading the state failed; trying again", metadata: [LoggingKeys.error: "\(error)", "attempt": "\(attempt)"])
+                    attempt += 1
+                    for _ in 0..<10 {
+                        self.beat()
+                        Thread.sleep(forTimeInterval: 0.1)
+                    }
                 }
             }
-            // The state partitions' own tails start at the same checkpoints; they are read from the beginning anyway.
             let stateTopic = self.settings.topics.state
-            let tails = try restorer.publishedOutputs(from: starts.filter { $0.key.topic != stateTopic })
             for number in numbers {
-                // Each partition number's queries (watermarks, up to 5 s each on a slow broker) are bounded, not
-                // short: the loop is alive meanwhile.
-                self.beat()
-                self.processor.setPublished(tails.published[number] ?? [], owners: tails.owners[number] ?? [:], partition: number)
+                self.processor.setPublished(
+                    reading.tails.published[number] ?? [], owners: reading.tails.owners[number] ?? [:], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
-                let statusMarks = try self.consumer.watermarks(statusPartition, timeoutMilliseconds: 5000)
+                let statusMarks = reading.marks[statusPartition] ?? (0, 0)
                 // Reading resumes at the committed offset, or at the start of what retention left.
-                let statusResumes = max(committed[statusPartition] ?? -1, statusMarks.low, 0)
+                let statusResumes = max(reading.committed[statusPartition] ?? -1, statusMarks.low, 0)
                 // No state start: neither input ever held a record, and no output tail was read to check against.
-                let check = starts[KafkaPartition(topic: stateTopic, partition: number)].map {
+                let check = reading.starts[KafkaPartition(topic: stateTopic, partition: number)].map {
                     RecordProcessor.TailCheck(
                         stateTailStart: $0,
-                        slaCompleteFrom: tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)],
+                        slaCompleteFrom: reading.tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)],
                         statusReplayFrom: statusResumes)
                 }
-                let republished = self.processor.restore(partition: number, records: restored[number] ?? [], check: check)
+                let republished = self.processor.restore(partition: number, records: reading.restored[number] ?? [], check: check)
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
-                let outputs = starts.filter { $0.key.partition == number }
+                let outputs = reading.starts.filter { $0.key.partition == number }
                 for input in [self.settings.topics.requests, self.settings.topics.status] {
                     let inputPartition = KafkaPartition(topic: input, partition: number)
-                    let marks = input == self.settings.topics.status
-                        ? statusMarks : try self.consumer.watermarks(inputPartition, timeoutMilliseconds: 5000)
-                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: committed[inputPartition])
+                    let marks = reading.marks[inputPartition] ?? (0, 0)
+                    self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: reading.committed[inputPartition])
                 }
                 if statusResumes < statusMarks.high {
                     self.timerHold[statusPartition] = TimerHold(until: statusMarks.high)
