@@ -7,6 +7,15 @@ import Testing
 
 /// A replay (the very record decided before, whose state landed but some of whose outputs may not have) is decided
 /// again: its assignment must name the owner its state, loads and timers already name, whatever the loads are now.
+/// The shipped configuration, the default topics and a record processor over them.
+func shippedProcessor() throws -> (SteeringConfiguration, RouterSettings.Topics, RecordProcessor) {
+    let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+    let topics = RouterSettings.Topics()
+    let processor = RecordProcessor(
+        configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+    return (configuration, topics, processor)
+}
+
 @Suite("Replayed requests")
 struct ReplayTests {
     static func owner(_ outputs: [OutputRecord], topics: RouterSettings.Topics) throws -> String? {
@@ -18,10 +27,7 @@ struct ReplayTests {
     }
 
     @Test func aReplayedRequestNamesTheOwnerItsStateNames() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (configuration, topics, processor) = try shippedProcessor()
         // Two youth teams share Lahti's centre (capacities 60 and 40): with no load the first by id is chosen, and
         // with that one case on it the other would be.
         let json = """
@@ -51,10 +57,7 @@ struct ReplayTests {
     /// state, and decided with the loads of now it would name the other team in its state, its timers and its SLA
     /// events, while the published assignment names the first. It keeps the published owner.
     @Test func aReplayWhoseStateWasLostKeepsTheOwnerItsPublishedAssignmentNames() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (configuration, topics, processor) = try shippedProcessor()
         func youth(_ id: String, partition: Int32) -> KafkaRecord {
             let json = """
                 {"type":"referral","id":"\(id)","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
@@ -119,10 +122,7 @@ struct ReplayAfterReloadTests {
     }
 
     @Test func aReplayUnderAnotherPolicyKeepsItsRunningTimersAndStartsNoOther() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (_, topics, processor) = try shippedProcessor()
         let json = """
             {"type":"referral","id":"reload-1","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
             "client":{"ref":"pseud-reload-1","ageYears":15,"municipality":"398","postalCode":"15110"},\
@@ -147,10 +147,7 @@ struct ReplayAfterReloadTests {
     /// A reload that removes or renames a team owning open cases is accepted (the cases must be reassigned), and
     /// the router counts those cases so the operator is told.
     @Test func openCasesOfARenamedTeamAreCounted() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (configuration, topics, processor) = try shippedProcessor()
         let json = """
             {"type":"referral","id":"reload-4","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
             "client":{"ref":"pseud-reload-4","ageYears":3,"municipality":"111"},\
@@ -167,10 +164,7 @@ struct ReplayAfterReloadTests {
     /// A reassignment applied (its state landed, its offset not committed) and replayed after a reload renamed its
     /// team: the state already names the team, so the replay is applied again, not dead-lettered.
     @Test func aReplayedReassignmentToARenamedTeamIsNotRejected() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (_, topics, processor) = try shippedProcessor()
         let json = """
             {"type":"referral","id":"reload-5","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
             "client":{"ref":"pseud-reload-5","ageYears":3,"municipality":"398"},\
@@ -197,10 +191,7 @@ struct ReplayAfterReloadTests {
     }
 
     @Test func aReplayedConsultationWhoseCaseOwnerTeamWasRenamedIsNotRejected() throws {
-        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
-        let topics = RouterSettings.Topics()
-        let processor = RecordProcessor(
-            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let (_, topics, processor) = try shippedProcessor()
         let json = """
             {"type":"consultation","id":"reload-2","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
             "client":{"ageYears":8},"need":{"concerns":["neuropsychiatric"],"urgency":"new_concern","severity":"moderate"},\

@@ -233,22 +233,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 failure = error
                 break
             }
-            if let error = self.tracker.failure {
-                // An output the broker refused. In the default guarantee, stop: the restart replays from the
-                // committed offsets. In a transaction it only makes the transaction abortable: abort, rewind and go on.
-                guard self.settings.processing.isExactlyOnce, !error.isFatal else {
-                    failure = error
-                    break
-                }
-                do {
-                    try self.abortAndRewind(error)
-                } catch {
-                    failure = error
-                    break
-                }
-            }
-            if let error = self.worker.failure {
-                // A produce refused inside a transaction that must abort: abort, rewind and go on.
+            if let error = self.tracker.failure ?? self.worker.failure {
+                // An output the broker refused, or a produce refused inside a transaction. In the default guarantee,
+                // stop: the restart replays from the committed offsets. In a transaction it only makes the
+                // transaction abortable: abort, rewind and go on.
                 guard self.settings.processing.isExactlyOnce, let kafkaError = error as? KafkaIOError, !kafkaError.isFatal else {
                     failure = error
                     break
@@ -837,24 +825,18 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.statistics.recordError("partitions lost: \(partitions.count); unsent outputs purged, to be replayed")
         self.batch.removeAll()
         self.worker.drain()
+        // The outputs lost with the partitions are replayed by their next owner: a failure among them (timed out in
+        // the outage that ended the session, say) must not stop this instance or abort its next transaction.
         if self.settings.processing.isExactlyOnce, !self.transactionsClosed {
             do {
-                // Aborting purges what the transaction holds.
-                try self.producer.abortTransaction()
-                _ = self.worker.takeFailure()
-                try self.producer.beginTransaction()
-                self.lastTransaction = Date()
+                try self.abortOpenTransaction()
             } catch {
                 self.halt(error)
             }
         } else {
             self.producer.purge()
+            self.forgetDroppedOutputs()
         }
-        // The outputs lost with the partitions are replayed by their next owner: a failure among them (timed out in
-        // the outage that ended the session, say) must not stop this instance or abort its next transaction.
-        _ = self.producer.flush(timeoutMilliseconds: 1000)
-        _ = self.tracker.takeFailure()
-        self.latency.forgetOpen()
         self.letGo(partitions)
     }
 
@@ -1083,23 +1065,35 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // Records decided since are processed again after the rewind: their outputs are not produced.
         self.batch.removeAll()
         self.worker.drain()
-        _ = self.worker.takeFailure()
-        try self.producer.abortTransaction()
-        // Every output of the aborted transaction is reported once the reports are served (delivered, failed or
-        // purged): a failure among them was this abort's cause, and the rewind produces them again.
-        _ = self.producer.flush(timeoutMilliseconds: 1000)
-        _ = self.tracker.takeFailure()
-        self.latency.forgetOpen()
-        // Begun before the rewind: its restore may publish SLA events found missing, which need a transaction.
-        try self.producer.beginTransaction()
-        self.lastTransaction = Date()
+        // Begun again before the rewind: its restore may publish SLA events found missing, which need a transaction.
+        try self.abortOpenTransaction()
         try self.rewind()
     }
 
-    /// Runs on the output worker (or on the loop with the worker drained).
+    /// Aborts the open transaction (which purges what it holds), forgets its outputs, and begins the next one. The
+    /// worker must be drained.
+    private func abortOpenTransaction() throws(KafkaIOError) {
+        _ = self.worker.takeFailure()
+        try self.producer.abortTransaction()
+        self.forgetDroppedOutputs()
+        try self.producer.beginTransaction()
+        self.lastTransaction = Date()
+    }
+
+    /// After a purge or an abort: every dropped output is reported once the reports are served (delivered, failed or
+    /// purged). A failure among them is moot (the records are replayed, here or by the partitions' next owner), and
+    /// so are their open latencies.
+    private func forgetDroppedOutputs() {
+        _ = self.producer.flush(timeoutMilliseconds: 1000)
+        _ = self.tracker.takeFailure()
+        self.latency.forgetOpen()
+    }
+
     /// When checkpoints were last written in exactly-once mode (by the worker or, drained, the loop).
     private let lastTransactionCheckpoints = NIOLockedValueBox(ContinuousClock.now - .seconds(60))
 
+    /// Runs on the output worker (or on the loop with the worker drained).
+    ///
     /// - Parameter allCheckpoints: write the checkpoints now (a revocation or a stop); otherwise at most once a
     ///   second, as in the default guarantee, rather than with every transaction (ten a second per partition would
     ///   fill the state topic faster than it is compacted).
