@@ -289,6 +289,17 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         try self.client.partitionCount(topic: topic, timeoutMilliseconds: timeoutMilliseconds)
     }
 
+    /// Creates topics that do not exist yet; existing ones are left as they are.
+    public func createTopics(_ topics: [TopicSpecification], timeoutMilliseconds: Int32 = 10_000) throws(KafkaIOError) {
+        try self.client.createTopics(topics, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// The values of `keys` in each topic's configuration as the cluster reports them, broker defaults included
+    /// (DescribeConfigs; librdkafka's mock cluster does not answer it).
+    public func topicConfigs(_ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32 = 5000) throws(KafkaIOError) -> [String: [String: String]] {
+        try self.client.describeTopicConfigs(topics, keys: keys, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
     /// Leaves the group (running the revocation listener) and closes the consumer. Idempotent.
     public func close() {
         let wasClosed = self.closed.withLockedValue { closed in

@@ -97,6 +97,12 @@ public struct KafkaIOError: Error, Sendable, CustomStringConvertible, Hashable {
         }
     }
 
+    /// The broker does not implement the request (librdkafka's mock cluster answers no admin requests).
+    public var isUnsupported: Bool {
+        self.kafkaError == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE.rawValue
+            || self.kafkaError == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION.rawValue
+    }
+
     /// The record is larger than the producer or broker accepts.
     public var isRecordTooLarge: Bool {
         self.kafkaError == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue

@@ -43,6 +43,30 @@ struct ClientPropertiesTests {
         #expect(RouterService.producerProperties(settings)["transaction.timeout.ms"] == "90000", "an explicit value stays")
         #expect(RouterService.consumerProperties(settings)["max.poll.interval.ms"] == "600000", "an explicit value stays")
     }
+
+    /// A topic that accepts smaller records than the producer sends refuses them on delivery, and the router stops
+    /// on the same input after every restart: the producer is held under the smallest output topic's limit.
+    @Test func theProducerSendsNoRecordLargerThanTheOutputTopicsAccept() {
+        let described = [
+            "referrals.assignments": ["max.message.bytes": "1048588"],
+            "referrals.deadletter": ["max.message.bytes": "100000"],
+            "referrals.sla": [:],
+            "referral-router.state": ["max.message.bytes": "not a number"],
+        ]
+        let topics = ["referrals.assignments", "referrals.deadletter", "referrals.sla", "referral-router.state", "missing"]
+        let smallest = RouterService.smallestRecordLimit(described, topics: topics)
+        #expect(smallest?.topic == "referrals.deadletter")
+        #expect(smallest?.maxMessageBytes == 100_000)
+        #expect(RouterService.smallestRecordLimit(described, topics: ["referrals.sla", "missing"]) == nil)
+
+        var settings = RouterSettings()
+        #expect(RouterService.producerProperties(settings)["message.max.bytes"] == nil, "librdkafka's default when the topics are not known")
+        #expect(RouterService.producerProperties(settings, outputRecordLimit: 99_488)["message.max.bytes"] == "99488")
+        #expect(RouterService.producerProperties(settings, outputRecordLimit: 2_000_000)["message.max.bytes"] == "1000000", "never raised")
+        #expect(RouterService.producerProperties(settings, outputRecordLimit: 10)["message.max.bytes"] == "1000", "librdkafka's least")
+        settings.kafka.properties["message.max.bytes"] = "50000"
+        #expect(RouterService.producerProperties(settings, outputRecordLimit: 99_488)["message.max.bytes"] == "50000", "a smaller explicit value stays")
+    }
 }
 
 @Suite("Latency timeline")

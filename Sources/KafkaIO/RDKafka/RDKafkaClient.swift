@@ -301,6 +301,64 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 }
 
+extension RDKafkaClient {
+    /// The values of `keys` in each topic's configuration, as the cluster reports them (broker defaults included for
+    /// what the topic does not set). A topic the cluster cannot describe throws.
+    func describeTopicConfigs(_ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32) throws(KafkaIOError) -> [String: [String: String]] {
+        guard !topics.isEmpty else { return [:] }
+        var resources: [OpaquePointer?] = topics.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
+        defer {
+            for resource in resources { rd_kafka_ConfigResource_destroy(resource) }
+        }
+        guard let queue = rd_kafka_queue_new(self.pointer) else {
+            throw KafkaIOError(.admin, "cannot create an admin result queue")
+        }
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(self.pointer, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errorBuffer, errorBuffer.count)
+        resources.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_DescribeConfigs(self.pointer, buffer.baseAddress, buffer.count, options, queue)
+        }
+        // The request's own timeout ends it first; the poll's bound only guards against a result that never comes.
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds + 1000) else {
+            throw KafkaIOError(.timeout, "describing topics timed out")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaIOError.from(rd_kafka_event_error(event), .admin, "describing topics")
+        }
+        guard let result = rd_kafka_event_DescribeConfigs_result(event) else {
+            throw KafkaIOError(.admin, "describing topics: no result")
+        }
+        var count = 0
+        guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else {
+            throw KafkaIOError(.admin, "describing topics: no resources")
+        }
+        var values: [String: [String: String]] = [:]
+        for index in 0..<count {
+            let resource = described[index]
+            let name = String(cString: rd_kafka_ConfigResource_name(resource))
+            let error = rd_kafka_ConfigResource_error(resource)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaIOError.from(error, .admin, "describing topic \(name)")
+            }
+            var entryCount = 0
+            var found: [String: String] = [:]
+            if let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) {
+                for entryIndex in 0..<entryCount {
+                    let key = String(cString: rd_kafka_ConfigEntry_name(entries[entryIndex]))
+                    guard keys.contains(key), let value = rd_kafka_ConfigEntry_value(entries[entryIndex]) else { continue }
+                    found[key] = String(cString: value)
+                }
+            }
+            values[name] = found
+        }
+        return values
+    }
+}
+
 /// A topic to create.
 public struct TopicSpecification: Sendable, Hashable {
     public var name: String

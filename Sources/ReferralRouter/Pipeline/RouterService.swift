@@ -59,13 +59,19 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let latency = AssignmentLatency(
             factory: metricsFactory, transactional: settings.processing.isExactlyOnce, observer: latencyObserver)
         self.latency = latency
+        let consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
+        self.consumer = consumer
+        // Before the producer: its record size limit follows the topics' (``outputRecordLimit``).
+        if settings.kafka.autoCreateTopics {
+            Self.createTopics(settings, using: consumer, logger: logger)
+        }
+        let limit = Self.outputRecordLimit(settings, using: consumer, logger: logger)
         self.producer = try KafkaProducerClient(
-            properties: Self.producerProperties(settings), logger: logger,
+            properties: Self.producerProperties(settings, outputRecordLimit: limit), logger: logger,
             onDeliveries: { reports in
                 tracker.delivered(reports)
                 latency.delivered(reports)
             })
-        self.consumer = try KafkaConsumerClient(properties: Self.consumerProperties(settings), logger: logger)
         self.processor = RecordProcessor(
             configuration: configuration, topics: settings.topics, source: "urn:referral-router:\(settings.kafka.groupId)",
             maxRecordBytes: settings.pipeline.maxRecordBytes, clock: clock)
@@ -85,8 +91,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         return properties
     }
 
-    static func producerProperties(_ settings: RouterSettings) -> [String: String] {
+    /// - Parameter outputRecordLimit: the largest record batch every topic the router writes accepts
+    ///   (``outputRecordLimit(_:using:logger:)``); `message.max.bytes` is lowered to it, never raised.
+    static func producerProperties(_ settings: RouterSettings, outputRecordLimit: Int? = nil) -> [String: String] {
         var properties = Self.commonProperties(settings)
+        if let outputRecordLimit {
+            let configured = properties["message.max.bytes"].flatMap { Int($0) } ?? Self.librdkafkaMessageMaxBytes
+            properties["message.max.bytes"] = String(max(1000, min(configured, outputRecordLimit)))
+        }
         properties["enable.idempotence"] = "true"
         properties["acks"] = "all"
         properties["linger.ms"] = properties["linger.ms"] ?? "5"
@@ -134,31 +146,88 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     var outputTopics: [String] {
-        let t = self.settings.topics
-        return [t.assignments, t.consultations, t.sla, t.rejections, t.deadletter]
+        Self.outputTopics(self.settings.topics)
+    }
+
+    static func outputTopics(_ t: RouterSettings.Topics) -> [String] {
+        [t.assignments, t.consultations, t.sla, t.rejections, t.deadletter]
     }
 
     // MARK: Start-up checks
 
-    /// Creates topics when configured to, and refuses to run unless requests, status and state are co-partitioned.
+    /// Creates the router's topics that do not exist yet (`kafka.autoCreateTopics`).
+    static func createTopics(_ settings: RouterSettings, using client: KafkaConsumerClient, logger: Logger) {
+        let topics = settings.topics
+        let count = settings.kafka.topicPartitions
+        let replication = settings.kafka.replicationFactor
+        var specifications = ([topics.requests, topics.status] + Self.outputTopics(topics)).map {
+            TopicSpecification(name: $0, partitions: count, replicationFactor: replication)
+        }
+        specifications.append(
+            TopicSpecification(name: topics.state, partitions: count, replicationFactor: replication, config: Self.stateTopicConfig))
+        do {
+            try client.createTopics(specifications)
+        } catch {
+            logger.warning("Creating topics failed; they may exist already", metadata: [LoggingKeys.error: "\(error)"])
+        }
+    }
+
+    /// librdkafka's default `message.max.bytes`.
+    static let librdkafkaMessageMaxBytes = 1_000_000
+    /// Room left under a topic's `max.message.bytes` for the framing librdkafka does not count exactly when it fills a
+    /// batch (its `message.max.bytes` documentation).
+    static let recordBatchFraming = 512
+
+    /// The largest record batch that every topic the router writes accepts: the smallest `max.message.bytes` among
+    /// the output topics and the state topic, less ``recordBatchFraming``. `nil` when the cluster does not say.
+    ///
+    /// The producer's `message.max.bytes` is lowered to it. A topic that accepts less than the producer sends
+    /// refuses a whole batch on delivery, and a refused output stops the router on the same input after every
+    /// restart. Within the limit, librdkafka refuses a record that does not fit when it is produced, and a dead
+    /// letter that does not fit is published without the original bytes (``produce(_:tokens:of:offset:)``).
+    static func outputRecordLimit(_ settings: RouterSettings, using client: KafkaConsumerClient, logger: Logger) -> Int? {
+        guard !KafkaMockCluster.isRunning(bootstrapServers: settings.kafka.bootstrapServers) else {
+            // The embedded broker enforces no record size.
+            return nil
+        }
+        let topics = Self.outputTopics(settings.topics) + [settings.topics.state]
+        let key = "max.message.bytes"
+        let described: [String: [String: String]]
+        do {
+            described = try client.topicConfigs(topics, keys: [key])
+        } catch {
+            let level: Logger.Level = error.isUnsupported ? .info : .warning
+            logger.log(
+                level: level,
+                "Cannot read the output topics' max.message.bytes; keeping the producer's message.max.bytes (keep every output topic's max.message.bytes above it: deploy/README.md)",
+                metadata: [LoggingKeys.error: "\(error)"])
+            return nil
+        }
+        guard let smallest = Self.smallestRecordLimit(described, topics: topics) else { return nil }
+        let limit = smallest.maxMessageBytes - Self.recordBatchFraming
+        let configured = settings.kafka.properties["message.max.bytes"].flatMap { Int($0) } ?? Self.librdkafkaMessageMaxBytes
+        if limit < configured {
+            logger.notice(
+                "Producing records of at most the smallest output topic's max.message.bytes",
+                metadata: [
+                    LoggingKeys.kafkaTopic: "\(smallest.topic)", "maxMessageBytes": "\(smallest.maxMessageBytes)",
+                    "messageMaxBytes": "\(max(1000, limit))",
+                ])
+        }
+        return limit
+    }
+
+    /// The topic of `topics` whose `max.message.bytes` is the smallest in `described`, and that limit.
+    static func smallestRecordLimit(_ described: [String: [String: String]], topics: [String]) -> (topic: String, maxMessageBytes: Int)? {
+        topics.compactMap { topic in
+            described[topic]?["max.message.bytes"].flatMap { Int($0) }.map { (topic: topic, maxMessageBytes: $0) }
+        }.min { $0.maxMessageBytes < $1.maxMessageBytes }
+    }
+
+    /// Refuses to run unless requests, status and state are co-partitioned, and every output topic has the same
+    /// partition count.
     func checkTopology() throws {
         let topics = self.settings.topics
-        if self.settings.kafka.autoCreateTopics {
-            let count = self.settings.kafka.topicPartitions
-            let replication = self.settings.kafka.replicationFactor
-            var specifications = [topics.requests, topics.status, topics.assignments, topics.consultations, topics.sla, topics.rejections, topics.deadletter].map {
-                TopicSpecification(name: $0, partitions: count, replicationFactor: replication)
-            }
-            specifications.append(
-                TopicSpecification(
-                    name: topics.state, partitions: count, replicationFactor: replication,
-                    config: Self.stateTopicConfig))
-            do {
-                try self.producer.createTopics(specifications)
-            } catch {
-                self.logger.warning("Creating topics failed; they may exist already", metadata: [LoggingKeys.error: "\(error)"])
-            }
-        }
         var counts: [String: Int] = [:]
         let all = [topics.requests, topics.status, topics.state] + self.outputTopics
         for topic in all {
