@@ -76,6 +76,30 @@ struct OperationsTests {
         #expect(secondExpected.validIds.allSatisfy { versions[$0] == after }, "records after the reload are decided by the new configuration")
     }
 
+    /// A reload before start-up has finished must not send `READY=1`: systemd (Type=notify) would take it for the end
+    /// of start-up. After start-up a reload sends `RELOADING=1`, then `READY=1`.
+    @Test func aReloadDuringStartUpSendsNoReadiness() async throws {
+        #if canImport(Glibc)
+        let harness = try Harness(partitions: 2)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
+        let socket = try NotifySocket(path: path)
+        let application = try RouterApplication(
+            settings: harness.settings, configuration: harness.configuration, logger: harness.logger,
+            notifier: SystemdNotifier(environment: ["NOTIFY_SOCKET": path]))
+        #expect(throws: Never.self) { try application.reload().get() }
+        #expect(socket.receive(for: 0.5).isEmpty, "nothing is announced before start-up has finished")
+
+        let running = Harness.Running(application: application)
+        let startUp = socket.receive(for: 60) { $0.contains { $0.hasPrefix("READY=1") } }
+        #expect(startUp.contains { $0.hasPrefix("READY=1") })
+        #expect(throws: Never.self) { try application.reload().get() }
+        let reload = socket.receive(for: 10) { $0.contains { $0.hasPrefix("READY=1") } }.filter { !$0.hasPrefix("WATCHDOG") }
+        #expect(reload.first?.hasPrefix("RELOADING=1") == true)
+        #expect(reload.last?.hasPrefix("READY=1") == true)
+        #expect(await running.stop() == nil)
+        #endif
+    }
+
     @Test func speaksTheNotifySocketProtocol() async throws {
         #if canImport(Glibc)
         let processes = try ProcessHarness(partitions: 2)
@@ -128,3 +152,45 @@ struct OperationsTests {
         #endif
     }
 }
+
+#if canImport(Glibc)
+/// A datagram socket in the role of systemd's notify socket.
+final class NotifySocket {
+    private let fd: Int32
+    private let path: String
+
+    init(path: String) throws {
+        self.path = path
+        self.fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(self.fd >= 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(self.fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit {
+        close(self.fd)
+        unlink(self.path)
+    }
+
+    /// The messages that arrive within `seconds`, or until `done` holds for those received so far.
+    func receive(for seconds: Double, until done: ([String]) -> Bool = { _ in false }) -> [String] {
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, !done(messages) {
+            let count = recv(self.fd, &buffer, buffer.count, 0)
+            if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
+        }
+        return messages
+    }
+}
+#endif
