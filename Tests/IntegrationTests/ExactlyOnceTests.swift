@@ -37,6 +37,33 @@ struct ExactlyOnceTests {
         #expect(try harness.duplicateOutputReport().values.allSatisfy { $0 == 0 })
     }
 
+    /// A transaction commits every 100 ms, but the checkpoints it carries are written at most once a second: each
+    /// is a state record per input partition that compaction must clean and a restore must read.
+    @Test func checkpointsAreWrittenAtMostOnceASecond() async throws {
+        let harness = try Self.harness(partitions: 1)
+        let running = try harness.start()
+        #expect(await Harness.waitUntil(seconds: 30) { running.application.isReady })
+        var traffic = SyntheticTraffic(seed: 1618, prefix: "pace", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let started = Date()
+        var expected = Expectations()
+        // Records arrive several times a second for about eight seconds.
+        for _ in 0..<40 {
+            let records = (0..<4).map { _ in traffic.next() }
+            expected.add(records)
+            try harness.produce(records)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(await Harness.waitUntil(seconds: 30) { harness.outputsComplete(expected) })
+        let seconds = Date().timeIntervalSince(started)
+        #expect(await running.stop() == nil)
+        let key = "__checkpoint/\(harness.settings.topics.requests)/0"
+        let checkpoints = try harness.readAll(harness.settings.topics.state).filter { $0.keyString == key }.count
+        print("checkpoint pace: \(checkpoints) checkpoints in \(String(format: "%.1f", seconds)) s")
+        // One a second, the one a stop writes, and a second's rounding at either end.
+        #expect(checkpoints >= 2)
+        #expect(Double(checkpoints) <= seconds + 3, "\(checkpoints) checkpoints in \(seconds) s")
+    }
+
     @Test func anAbortableTransactionErrorAbortsRewindsAndRecovers() async throws {
         let harness = try Self.harness()
         var traffic = SyntheticTraffic(seed: 2718, prefix: "abort", invalidShare: 0.1, duplicateShare: 0.1, statusShare: 0)
