@@ -151,14 +151,14 @@ final class Harness: @unchecked Sendable {
     }
 
     /// Produces one record as it is (any topic, a given partition) and waits until the broker has it.
-    func produce(topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?) throws {
+    func produce(topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [KafkaHeader] = []) throws {
         let failures = Counter()
         let producer = try KafkaProducerClient(
             properties: ["bootstrap.servers": self.bootstrap, "log_level": "3"],
             logger: self.logger, onDelivery: { report in if report.error != nil { failures.add() } })
         producer.startPolling()
         defer { producer.stopPolling() }
-        try producer.produce(topic: topic, partition: partition, key: key, value: value, headers: [], token: 1)
+        try producer.produce(topic: topic, partition: partition, key: key, value: value, headers: headers, token: 1)
         #expect(producer.flush(timeoutMilliseconds: 60_000))
         #expect(failures.value == 0)
     }

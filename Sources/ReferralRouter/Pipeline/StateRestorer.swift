@@ -58,7 +58,9 @@ struct StateRestorer {
         var count = 0
         for (partition, list) in records {
             for record in list {
-                if let id = record.headers.last(where: { $0.key == "referral-router.output-id" })?.stringValue {
+                // The first: the router writes its own before any header it copies (a dead letter keeps its input's,
+                // which may carry an output id of their own).
+                if let id = record.headers.first(where: { $0.key == "referral-router.output-id" })?.stringValue {
                     result[partition.partition, default: []].insert(id)
                     count += 1
                     if partition.topic == self.settings.topics.assignments, let (referralId, owner) = Self.owner(ofAssignment: record.value) {
