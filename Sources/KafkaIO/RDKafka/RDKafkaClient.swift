@@ -318,6 +318,19 @@ extension RDKafkaClient {
         defer { rd_kafka_AdminOptions_destroy(options) }
         var errorBuffer = [CChar](repeating: 0, count: 512)
         _ = rd_kafka_AdminOptions_set_request_timeout(options, timeoutMilliseconds, &errorBuffer, errorBuffer.count)
+        // Any broker describes a topic. Sent to the one that answered a metadata request rather than to the
+        // controller (librdkafka's default), which a cluster may not name: librdkafka's mock names none, and the
+        // request would wait out its timeout instead of being refused as unsupported.
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let metadataError = rd_kafka_metadata(self.pointer, 0, nil, &metadata, timeoutMilliseconds)
+        guard metadataError == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaIOError.from(metadataError, .admin, "metadata for describing topics")
+        }
+        let broker = metadata.pointee.orig_broker_id
+        rd_kafka_metadata_destroy(metadata)
+        if broker >= 0 {
+            _ = rd_kafka_AdminOptions_set_broker(options, broker, &errorBuffer, errorBuffer.count)
+        }
         resources.withUnsafeMutableBufferPointer { buffer in
             rd_kafka_DescribeConfigs(self.pointer, buffer.baseAddress, buffer.count, options, queue)
         }
