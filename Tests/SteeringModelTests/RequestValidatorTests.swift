@@ -62,6 +62,11 @@ import Testing
         (.badReference, "empty ref", Self.valid.replacingOccurrences(of: #""ref":"pseud-1""#, with: #""ref":"""#)),
         (.personalIdentityCode, "henkilötunnus", Self.valid.replacingOccurrences(of: #""ref":"pseud-1""#, with: #""ref":"131052-308T""#)),
         (.textTooLong, "notes", Self.valid.replacingOccurrences(of: "Perhe toivoo tukea.", with: String(repeating: "a", count: 4001))),
+        // 2,001 characters as the eye counts them, 4,002 code points as JSON Schema does.
+        (.textTooLong, "decomposed notes", Self.valid.replacingOccurrences(of: "Perhe toivoo tukea.", with: String(repeating: "a\u{308}", count: 2001))),
+        (.personalIdentityCode, "henkilötunnus with an en dash", Self.valid.replacingOccurrences(of: #""ref":"pseud-1""#, with: #""ref":"131052\#u{2013}308T""#)),
+        (.personalIdentityCode, "henkilötunnus with a non-breaking hyphen", Self.valid.replacingOccurrences(of: #""ref":"pseud-1""#, with: #""ref":"x131052\#u{2011}308t""#)),
+        (.personalIdentityCode, "henkilötunnus in full-width digits", Self.valid.replacingOccurrences(of: #""ref":"pseud-1""#, with: "\"ref\":\"\u{FF11}\u{FF13}\u{FF11}\u{FF10}\u{FF15}\u{FF12}-\u{FF13}\u{FF10}\u{FF18}\u{FF34}\"")),
         (.fieldNotAllowed, "consultation block on a referral", Self.valid.replacingOccurrences(of: #""notes""#, with: #""consultation":{},"notes""#)),
         (.missingField, "referral without client ref", Self.valid.replacingOccurrences(of: #""ref":"pseud-1","#, with: "")),
         (.missingField, "referral without age", Self.valid.replacingOccurrences(of: #""ageYears":4,"#, with: "")),

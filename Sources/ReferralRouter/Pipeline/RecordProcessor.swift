@@ -219,6 +219,10 @@ final class RecordProcessor: @unchecked Sendable {
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
         let hash = Self.requestHash(request)
         let existing = self.partitions[record.partition]?[request.id]
+        // For a request not decided before, as below: one decided by an earlier version stays decided.
+        if existing == nil, let implausible = self.implausibleTime(request.submittedAt, field: "submittedAt", id: request.id, record: record) {
+            return self.deadLetter(record, implausible)
+        }
         // Checked for a request not decided before: a replay or a re-send of one that was accepted must not be
         // rejected because a reload removed its case-owner team since (its state would stay, its outputs never go).
         if existing == nil, request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
@@ -383,6 +387,10 @@ final class RecordProcessor: @unchecked Sendable {
             update = valid
         }
         if let mismatch = Self.keyMismatch(record, id: update.referralId) { return self.deadLetter(record, mismatch) }
+        if let implausible = self.implausibleTime(update.at, field: "at", id: update.referralId, record: record) {
+            // A status dated ahead would meet a milestone before it was met.
+            return self.deadLetter(record, implausible)
+        }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
             return self.deadLetter(
                 record,
@@ -462,6 +470,28 @@ final class RecordProcessor: @unchecked Sendable {
         return Self.failure(
             id, .keyMismatch, field: "id",
             "the record's key must be the referral id (requests and status updates are keyed and partitioned by it)")
+    }
+
+    /// How far a request's `submittedAt` or a status update's `at` may lie after the record's own timestamp: clocks
+    /// of the submitting systems drift, but not by more.
+    static let clockSkewTolerance: TimeInterval = 15 * 60
+    /// The earliest instant a request or status may name (the Child Welfare Act in force is 417/2007).
+    static let earliestPlausible = Date(timeIntervalSince1970: 946_684_800)  // 2000-01-01T00:00:00Z
+
+    /// A `bad_timestamp` failure when `time` cannot be true: later than the record was produced (its Kafka
+    /// timestamp, which every record of a current client carries), or before 2000. Every deadline counts from these
+    /// instants: a `submittedAt` of 2062 for 2026 would set due times decades out, and no warning or breach would
+    /// ever fire. Judged against the record's timestamp rather than the clock, a replay gets the same answer.
+    private func implausibleTime(_ time: Date, field: String, id: String, record: KafkaRecord) -> ValidationFailure? {
+        if record.timestamp > 0, time.timeIntervalSince(Date(timeIntervalSince1970: Double(record.timestamp) / 1000)) > Self.clockSkewTolerance {
+            return Self.failure(
+                id, .badTimestamp, field: field,
+                "\(field) is later than the record was produced, by more than \(Int(Self.clockSkewTolerance / 60)) minutes; check the submitting system's clock")
+        }
+        if time < Self.earliestPlausible {
+            return Self.failure(id, .badTimestamp, field: field, "\(field) is before 2000")
+        }
+        return nil
     }
 
     /// A problem the pipeline finds (not the validator): one code, one field, for the record with this id.

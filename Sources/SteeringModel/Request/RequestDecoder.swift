@@ -213,10 +213,11 @@ enum RequestDecoder {
             case .consultation:
                 guard self.hasConsultation else { return nil }
             }
-            // A text has at most as many characters as UTF-8 bytes: only a long one needs its characters counted.
+            // Characters are code points, as the validator counts them. A text has at most as many as UTF-8 bytes:
+            // only a long one needs them counted.
             func withinLimit(_ text: String?) -> Bool {
                 guard let text else { return true }
-                return text.utf8.count <= limit || text.count <= limit
+                return text.utf8.count <= limit || text.unicodeScalars.count <= limit
             }
             guard withinLimit(self.notes), withinLimit(self.question) else { return nil }
             let client =

@@ -349,8 +349,10 @@ struct FieldReader {
 
     mutating func freeText(_ object: JSONObject, _ key: String, path: String, limit: Int) -> String? {
         guard let string = self.string(object, key, path: path, required: false) else { return nil }
-        // A text has at most as many characters as UTF-8 bytes: only a long one needs its characters counted.
-        guard string.utf8.count <= limit || string.count <= limit else {
+        // Characters are code points, as JSON Schema's maxLength counts them (extended grapheme clusters, fewer for
+        // a decomposed "ä", would let a text through that the consultation record's schema refuses). A text has at
+        // most as many as UTF-8 bytes: only a long one needs them counted.
+        guard string.utf8.count <= limit || string.unicodeScalars.count <= limit else {
             self.problem(.textTooLong, path, "\(path) has more than \(limit) characters")
             return nil
         }
@@ -452,11 +454,14 @@ public enum PersonalIdentityCode {
     private static let checkCharacters = Array("0123456789ABCDEFHJKLMNPRSTUVWXY".utf8)
     private static let centurySigns = Set("+-ABCDEFUVWXY".utf8)
 
-    /// `DDMMYYCNNNT`: six digits, a century sign, three digits and a check character (valid or not).
+    /// `DDMMYYCNNNT`: six digits, a century sign, three digits and a check character (valid or not). Also as text
+    /// pasted from a word processor or typed on a phone: with a Unicode dash or minus for the hyphen, or in
+    /// full-width digits and letters.
     public static func looksLikeOne(_ string: String) -> Bool {
         // Shorter than a code: nothing to look at (the common case, checked without a copy).
         guard string.utf8.count >= 11 else { return false }
-        let utf8 = Array(string.uppercased().utf8)
+        // One byte per character, folded to its ASCII look-alike (0 for any other).
+        let utf8 = string.utf8.allSatisfy { $0 < 0x80 } ? Array(string.uppercased().utf8) : string.unicodeScalars.map(Self.folded)
         // Also catch codes embedded in a longer reference.
         guard utf8.count >= 11 else { return false }
         for start in 0...(utf8.count - 11) {
@@ -469,5 +474,20 @@ public enum PersonalIdentityCode {
             }
         }
         return false
+    }
+
+    /// A character's ASCII look-alike for the shape check, upper-cased: dashes, hyphens and minus signs (U+2010 to
+    /// U+2015, U+2212, U+FE63, U+FF0D) as `-`, full-width digits, letters and plus as theirs; 0 for anything else.
+    static func folded(_ scalar: Unicode.Scalar) -> UInt8 {
+        switch scalar.value {
+        case 0x61...0x7A: UInt8(scalar.value - 0x20)
+        case 0..<0x80: UInt8(scalar.value)
+        case 0x2010...0x2015, 0x2212, 0xFE63, 0xFF0D: UInt8(ascii: "-")
+        case 0xFF0B: UInt8(ascii: "+")
+        case 0xFF10...0xFF19: UInt8(scalar.value - 0xFF10) + UInt8(ascii: "0")
+        case 0xFF21...0xFF3A: UInt8(scalar.value - 0xFF21) + UInt8(ascii: "A")
+        case 0xFF41...0xFF5A: UInt8(scalar.value - 0xFF41) + UInt8(ascii: "A")
+        default: 0
+        }
     }
 }
