@@ -89,7 +89,9 @@ final class NIOLockedClock: @unchecked Sendable {
 /// defined (the reference below is that definition, written plainly).
 @Suite("Request hash")
 struct RequestHashTests {
-    static func reference(_ request: ReferralRequest) -> UInt64 {
+    /// - Parameter current: the hash stored since 2026-12-07, which adds `source.unit` and `source.professionalRole`
+    ///   to the first definition (the legacy hash, still matched).
+    static func reference(_ request: ReferralRequest, current: Bool = false) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ text: String?) {
             for byte in (text ?? "\u{1}").utf8 {
@@ -116,6 +118,10 @@ struct RequestHashTests {
         mix(request.consultation?.requestedUnitType?.rawValue)
         mix(request.consultation?.question)
         mix(request.notes)
+        if current {
+            mix(request.source.unit)
+            mix(request.source.professionalRole)
+        }
         return hash
     }
 
@@ -125,10 +131,58 @@ struct RequestHashTests {
         var checked = 0
         for _ in 0..<2000 {
             guard case .success(let request) = validator.validateRequest(traffic.valid(submittedAt: Date()).value) else { continue }
-            #expect(RecordProcessor.requestHash(request) == Self.reference(request))
+            #expect(RecordProcessor.requestHashes(request).legacy == Self.reference(request))
+            #expect(RecordProcessor.requestHash(request) == Self.reference(request, current: true))
             checked += 1
         }
         #expect(checked == 2000)
+    }
+
+    /// `request.v1.json`: a different request under a decided id is rejected with `id_conflict`. A request that
+    /// changed only its source unit or role counted as a repeat before; a decision stored then still recognises
+    /// its exact repeats.
+    @Test func aRequestThatChangedOnlyItsSourceIsAnIdConflictAndAnOldDecisionStillKnowsItsRepeats() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        func processor() -> RecordProcessor {
+            RecordProcessor(configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        }
+        var traffic = SyntheticTraffic(seed: 21, prefix: "src", invalidShare: 0, duplicateShare: 0, statusShare: 0)
+        let input = traffic.valid(submittedAt: Date())
+        let text = String(decoding: input.value, as: UTF8.self)
+        #expect(text.contains(#""unit":""#), "the generator names a unit")
+        let moved = Array(text.replacingOccurrences(of: #""unit":""#, with: #""unit":"x-"#).utf8)
+        func record(_ value: [UInt8], _ offset: Int64) -> KafkaRecord {
+            KafkaRecord(topic: topics.requests, partition: 0, offset: offset, key: input.key, value: value)
+        }
+        func code(_ outputs: [OutputRecord]) -> String? {
+            outputs.first { $0.topic == topics.deadletter }?.allHeaders.first { $0.key == "referral-router.error.code" }?.stringValue
+        }
+
+        let current = processor()
+        let decided = current.process(record(input.value, 0)).materialize()
+        #expect(decided.contains { $0.topic == topics.assignments })
+        let repeated = current.process(record(input.value, 1))
+        #expect(repeated.outcome == .duplicate)
+        #expect(code(current.process(record(moved, 2)).materialize()) == "id_conflict")
+
+        // The same decision as stored before: its state record with the legacy hash.
+        let validator = RequestValidator(maximumRecordBytes: 65536)
+        guard case .success(let request) = validator.validateRequest(input.value) else {
+            Issue.record("the generated request is valid")
+            return
+        }
+        let hashes = RecordProcessor.requestHashes(request)
+        #expect(hashes.current != hashes.legacy)
+        var state = try #require(decided.first { $0.topic == topics.state })
+        let stateText = String(decoding: state.value, as: UTF8.self)
+        #expect(stateText.contains(String(hashes.current, radix: 16)))
+        state.value = Array(stateText.replacingOccurrences(of: String(hashes.current, radix: 16), with: String(hashes.legacy, radix: 16)).utf8)
+        let old = processor()
+        _ = old.restore(
+            partition: 0,
+            records: [KafkaRecord(topic: topics.state, partition: 0, offset: 0, key: state.key, value: state.value)])
+        #expect(old.process(record(input.value, 1)).outcome == .duplicate, "an exact repeat of an old decision")
     }
 }
 

@@ -217,7 +217,8 @@ final class RecordProcessor: @unchecked Sendable {
             request = valid
         }
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
-        let hash = Self.requestHash(request)
+        let hashes = Self.requestHashes(request)
+        let hash = hashes.current
         let existing = self.partitions[record.partition]?[request.id]
         // For a request not decided before, as below: one decided by an earlier version stays decided.
         if existing == nil, let implausible = self.implausibleTime(request.submittedAt, field: "submittedAt", id: request.id, record: record) {
@@ -228,11 +229,11 @@ final class RecordProcessor: @unchecked Sendable {
         if existing == nil, request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
             return self.deadLetter(record, unknown)
         }
-        if let existing, existing.inputOffset == record.offset, existing.requestHash == hash {
+        if let existing, existing.inputOffset == record.offset, Self.sameRequest(existing.requestHash, hashes) {
             // A replay of the very record that was decided: its state landed, but some outputs may not have
             // (they go to other partitions). Decide again; outputs already published are dropped by id.
         } else if let existing {
-            if existing.requestHash == hash {
+            if Self.sameRequest(existing.requestHash, hashes) {
                 return Result(outputs: [], outcome: .duplicate)
             }
             return self.deadLetter(
@@ -1041,8 +1042,17 @@ final class RecordProcessor: @unchecked Sendable {
     }
 
     /// A stable hash of a request's content (FNV-1a over its validated fields), so that a byte-for-byte different
-    /// but equal retry is recognised as the same request.
+    /// but equal retry is recognised as the same request, and a different request under the same id is not.
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
+        Self.requestHashes(request).current
+    }
+
+    /// The hash stored with a decision (`current`), and the one versions before 2026-12-07 stored (`legacy`: without
+    /// `source.unit` and `source.professionalRole`, so a request that changed only those counted as a repeat of
+    /// the first). A decision restored from those versions is still matched by its legacy hash; the two differ, so
+    /// a decision stored with the current hash is matched only by it. Both are stored in the state topic: neither
+    /// may ever change.
+    static func requestHashes(_ request: ReferralRequest) -> (current: UInt64, legacy: UInt64) {
         var hash = FNV1a()
         hash.mix(request.type.rawValue)
         hash.mix(request.id)
@@ -1075,7 +1085,15 @@ final class RecordProcessor: @unchecked Sendable {
             hash.mixAbsent()
         }
         hash.mix(request.notes)
-        return hash.value
+        let legacy = hash.value
+        hash.mix(request.source.unit)
+        hash.mix(request.source.professionalRole)
+        return (hash.value, legacy)
+    }
+
+    /// Whether a decided request's stored hash is that of `hashes`' request (see ``requestHashes(_:)``).
+    private static func sameRequest(_ stored: UInt64, _ hashes: (current: UInt64, legacy: UInt64)) -> Bool {
+        stored == hashes.current || stored == hashes.legacy
     }
 
     /// FNV-1a over texts, each followed by 0xFF; an absent text hashes as the single byte 0x01.
