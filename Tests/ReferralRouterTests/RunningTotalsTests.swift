@@ -131,17 +131,18 @@ struct RequestHashTests {
         var checked = 0
         for _ in 0..<2000 {
             guard case .success(let request) = validator.validateRequest(traffic.valid(submittedAt: Date()).value) else { continue }
-            #expect(RecordProcessor.requestHashes(request).legacy == Self.reference(request))
-            #expect(RecordProcessor.requestHash(request) == Self.reference(request, current: true))
+            #expect(RecordProcessor.requestHash(request) == Self.reference(request))
+            #expect(RecordProcessor.requestHashes(request).current == Self.reference(request, current: true))
             checked += 1
         }
         #expect(checked == 2000)
     }
 
     /// `request.v1.json`: a different request under a decided id is rejected with `id_conflict`. A request that
-    /// changed only its source unit or role counted as a repeat before; a decision stored then still recognises
-    /// its exact repeats.
-    @Test func aRequestThatChangedOnlyItsSourceIsAnIdConflictAndAnOldDecisionStillKnowsItsRepeats() throws {
+    /// changed only its source unit or role counted as a repeat before. The state record keeps the first hash beside
+    /// the new one, so a version that knows only the first (a rolling deploy, a rollback) still recognises the
+    /// request, and a decision stored by such a version keeps its old meaning here.
+    @Test func aRequestThatChangedOnlyItsSourceIsAnIdConflictAndOldStateKeepsItsMeaning() throws {
         let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
         let topics = RouterSettings.Topics()
         func processor() -> RecordProcessor {
@@ -162,11 +163,9 @@ struct RequestHashTests {
         let current = processor()
         let decided = current.process(record(input.value, 0)).materialize()
         #expect(decided.contains { $0.topic == topics.assignments })
-        let repeated = current.process(record(input.value, 1))
-        #expect(repeated.outcome == .duplicate)
+        #expect(current.process(record(input.value, 1)).outcome == .duplicate)
         #expect(code(current.process(record(moved, 2)).materialize()) == "id_conflict")
 
-        // The same decision as stored before: its state record with the legacy hash.
         let validator = RequestValidator(maximumRecordBytes: 65536)
         guard case .success(let request) = validator.validateRequest(input.value) else {
             Issue.record("the generated request is valid")
@@ -174,15 +173,24 @@ struct RequestHashTests {
         }
         let hashes = RecordProcessor.requestHashes(request)
         #expect(hashes.current != hashes.legacy)
-        var state = try #require(decided.first { $0.topic == topics.state })
+        let state = try #require(decided.first { $0.topic == topics.state })
         let stateText = String(decoding: state.value, as: UTF8.self)
-        #expect(stateText.contains(String(hashes.current, radix: 16)))
-        state.value = Array(stateText.replacingOccurrences(of: String(hashes.current, radix: 16), with: String(hashes.legacy, radix: 16)).utf8)
+        #expect(stateText.contains(#""requestHash":"\#(String(hashes.legacy, radix: 16))""#), "the first formula, for older versions")
+        #expect(stateText.contains(#""contentHash":"\#(String(hashes.current, radix: 16))""#))
+
+        // Restored from it, the decision is recognised as before.
+        let restored = processor()
+        _ = restored.restore(partition: 0, records: [KafkaRecord(topic: topics.state, partition: 0, offset: 0, key: state.key, value: state.value)])
+        #expect(restored.process(record(input.value, 1)).outcome == .duplicate)
+        #expect(code(restored.process(record(moved, 2)).materialize()) == "id_conflict")
+
+        // The same decision as an earlier version stored it: no content hash, the first formula's meaning.
+        let oldText = stateText.replacingOccurrences(of: #","contentHash":"\#(String(hashes.current, radix: 16))""#, with: "")
+        #expect(!oldText.contains("contentHash"))
         let old = processor()
-        _ = old.restore(
-            partition: 0,
-            records: [KafkaRecord(topic: topics.state, partition: 0, offset: 0, key: state.key, value: state.value)])
+        _ = old.restore(partition: 0, records: [KafkaRecord(topic: topics.state, partition: 0, offset: 0, key: state.key, value: Array(oldText.utf8))])
         #expect(old.process(record(input.value, 1)).outcome == .duplicate, "an exact repeat of an old decision")
+        #expect(old.process(record(moved, 2)).outcome == .duplicate, "as the version that decided it would")
     }
 }
 

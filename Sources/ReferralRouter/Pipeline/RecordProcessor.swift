@@ -77,7 +77,11 @@ final class RecordProcessor: @unchecked Sendable {
 
     /// What the router remembers of a referral it decided.
     struct ReferralEntry: Equatable {
+        /// The request's legacy hash, and its content hash (`nil` in a state record of a version before 2026-12-07),
+        /// both stored: a version that knows only the first, running beside this one in a rolling deploy or after a
+        /// rollback, still recognises the request (``requestHashes(_:)``).
         var requestHash: UInt64
+        var contentHash: UInt64? = nil
         var ownerTeam: String
         var status: String?
         /// The calendars of later milestones depend on where the client lives and goes to school.
@@ -218,7 +222,6 @@ final class RecordProcessor: @unchecked Sendable {
         }
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
         let hashes = Self.requestHashes(request)
-        let hash = hashes.current
         let existing = self.partitions[record.partition]?[request.id]
         // For a request not decided before, as below: one decided by an earlier version stays decided.
         if existing == nil, let implausible = self.implausibleTime(request.submittedAt, field: "submittedAt", id: request.id, record: record) {
@@ -229,11 +232,11 @@ final class RecordProcessor: @unchecked Sendable {
         if existing == nil, request.consultation != nil, let unknown = self.engine.unknownReferences(in: request) {
             return self.deadLetter(record, unknown)
         }
-        if let existing, existing.inputOffset == record.offset, Self.sameRequest(existing.requestHash, hashes) {
+        if let existing, existing.inputOffset == record.offset, Self.sameRequest(existing, hashes) {
             // A replay of the very record that was decided: its state landed, but some outputs may not have
             // (they go to other partitions). Decide again; outputs already published are dropped by id.
         } else if let existing {
-            if Self.sameRequest(existing.requestHash, hashes) {
+            if Self.sameRequest(existing, hashes) {
                 return Result(outputs: [], outcome: .duplicate)
             }
             return self.deadLetter(
@@ -250,7 +253,7 @@ final class RecordProcessor: @unchecked Sendable {
         let key = Array(request.id.utf8)
         let trace = Self.traceparent(record)
         var entry = ReferralEntry(
-            requestHash: hash, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
+            requestHash: hashes.legacy, contentHash: hashes.current, ownerTeam: decision.owner.teamId, status: nil, municipality: request.client.municipality,
             schoolId: request.client.schoolId, inputOffset: record.offset)
         // The timers compute the policy's due times; the assignment shows the same ones (computed once).
         var started: (events: [SLAEvent], deadlines: [ReferralTimers.MilestoneDeadline]) = ([], [])
@@ -543,6 +546,9 @@ final class RecordProcessor: @unchecked Sendable {
         json.field("v", 1)
         json.field("referralId", id)
         json.field("requestHash", ascii: 16) { Self.writeHex(entry.requestHash, into: $0) }
+        if let contentHash = entry.contentHash {
+            json.field("contentHash", ascii: 16) { Self.writeHex(contentHash, into: $0) }
+        }
         json.field("ownerTeam", entry.ownerTeam)
         json.field("status", entry.status)
         json.field("municipality", entry.municipality)
@@ -684,6 +690,7 @@ final class RecordProcessor: @unchecked Sendable {
                 case .string(let owner)? = object["ownerTeam"]
             else { continue }
             var entry = ReferralEntry(requestHash: hash, ownerTeam: owner)
+            if case .string(let text)? = object["contentHash"] { entry.contentHash = UInt64(text, radix: 16) }
             if case .string(let text)? = object["status"] { entry.status = text }
             if case .string(let text)? = object["municipality"] { entry.municipality = text }
             if case .string(let text)? = object["schoolId"] { entry.schoolId = text }
@@ -1041,17 +1048,18 @@ final class RecordProcessor: @unchecked Sendable {
         return header
     }
 
-    /// A stable hash of a request's content (FNV-1a over its validated fields), so that a byte-for-byte different
-    /// but equal retry is recognised as the same request, and a different request under the same id is not.
+    /// The request hash as first defined (the state record's `requestHash`; see ``requestHashes(_:)``).
     static func requestHash(_ request: ReferralRequest) -> UInt64 {
-        Self.requestHashes(request).current
+        Self.requestHashes(request).legacy
     }
 
-    /// The hash stored with a decision (`current`), and the one versions before 2026-12-07 stored (`legacy`: without
-    /// `source.unit` and `source.professionalRole`, so a request that changed only those counted as a repeat of
-    /// the first). A decision restored from those versions is still matched by its legacy hash; the two differ, so
-    /// a decision stored with the current hash is matched only by it. Both are stored in the state topic: neither
-    /// may ever change.
+    /// Stable hashes of a request's content (FNV-1a over its validated fields), so that a byte-for-byte different
+    /// but equal retry is recognised as the same request, and a different request under the same id is not.
+    ///
+    /// `legacy` is the formula of versions before 2026-12-07, without `source.unit` and `source.professionalRole`
+    /// (a request that changed only those counted as a repeat); `current` continues it over those two. A decision
+    /// stores both (`requestHash`, `contentHash`) and is matched by `current` when it has it, by `legacy` when it
+    /// was stored before. Both are stored in the state topic: neither formula may ever change.
     static func requestHashes(_ request: ReferralRequest) -> (current: UInt64, legacy: UInt64) {
         var hash = FNV1a()
         hash.mix(request.type.rawValue)
@@ -1091,9 +1099,10 @@ final class RecordProcessor: @unchecked Sendable {
         return (hash.value, legacy)
     }
 
-    /// Whether a decided request's stored hash is that of `hashes`' request (see ``requestHashes(_:)``).
-    private static func sameRequest(_ stored: UInt64, _ hashes: (current: UInt64, legacy: UInt64)) -> Bool {
-        stored == hashes.current || stored == hashes.legacy
+    /// Whether a decided request is the one `hashes` describe (see ``requestHashes(_:)``).
+    private static func sameRequest(_ entry: ReferralEntry, _ hashes: (current: UInt64, legacy: UInt64)) -> Bool {
+        if let contentHash = entry.contentHash { return contentHash == hashes.current }
+        return entry.requestHash == hashes.legacy
     }
 
     /// FNV-1a over texts, each followed by 0xFF; an absent text hashes as the single byte 0x01.
