@@ -294,9 +294,11 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         try self.client.createTopics(topics, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// The values of `keys` in each topic's configuration as the cluster reports them, broker defaults included
-    /// (DescribeConfigs; librdkafka's mock cluster does not answer it).
-    public func topicConfigs(_ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32 = 5000) throws(KafkaIOError) -> [String: [String: String]] {
+    /// The values of `keys` in each topic's configuration as the cluster reports them, broker defaults included, and
+    /// the error of each topic it could not describe (DescribeConfigs; librdkafka's mock cluster does not answer it).
+    public func topicConfigs(
+        _ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32 = 5000
+    ) throws(KafkaIOError) -> (values: [String: [String: String]], errors: [String: KafkaIOError]) {
         try self.client.describeTopicConfigs(topics, keys: keys, timeoutMilliseconds: timeoutMilliseconds)
     }
 

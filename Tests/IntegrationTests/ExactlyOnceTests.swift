@@ -43,23 +43,32 @@ struct ExactlyOnceTests {
         let harness = try Self.harness(partitions: 1)
         let running = try harness.start()
         #expect(await Harness.waitUntil(seconds: 30) { running.application.isReady })
+        let producer = try KafkaProducerClient(
+            properties: ["bootstrap.servers": harness.bootstrap, "linger.ms": "0", "log_level": "3"], logger: harness.logger,
+            onDelivery: { _ in })
+        producer.startPolling()
         var traffic = SyntheticTraffic(seed: 1618, prefix: "pace", invalidShare: 0, duplicateShare: 0, statusShare: 0)
-        let started = Date()
         var expected = Expectations()
-        // Records arrive several times a second for about eight seconds.
-        for _ in 0..<40 {
-            let records = (0..<4).map { _ in traffic.next() }
+        let started = Date()
+        // Records arrive about 20 times a second for six seconds: nearly every transaction carries some.
+        for _ in 0..<120 {
+            let records = (0..<2).map { _ in traffic.next() }
             expected.add(records)
-            try harness.produce(records)
-            try await Task.sleep(for: .milliseconds(100))
+            for record in records {
+                try producer.produce(
+                    topic: harness.settings.topics.requests, partition: 0, key: record.key, value: record.value, headers: [], token: 1)
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
+        #expect(producer.flush(timeoutMilliseconds: 30_000))
+        producer.stopPolling()
         #expect(await Harness.waitUntil(seconds: 30) { harness.outputsComplete(expected) })
         let seconds = Date().timeIntervalSince(started)
         #expect(await running.stop() == nil)
         let key = "__checkpoint/\(harness.settings.topics.requests)/0"
         let checkpoints = try harness.readAll(harness.settings.topics.state).filter { $0.keyString == key }.count
         print("checkpoint pace: \(checkpoints) checkpoints in \(String(format: "%.1f", seconds)) s")
-        // One a second, the one a stop writes, and a second's rounding at either end.
+        // One a second, the one a stop writes, and a second's rounding at either end; ten a second before.
         #expect(checkpoints >= 2)
         #expect(Double(checkpoints) <= seconds + 3, "\(checkpoints) checkpoints in \(seconds) s")
     }

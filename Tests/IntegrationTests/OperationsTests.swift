@@ -92,6 +92,8 @@ struct OperationsTests {
         let running = Harness.Running(application: application)
         let startUp = socket.receive(for: 60) { $0.contains { $0.hasPrefix("READY=1") } }
         #expect(startUp.contains { $0.hasPrefix("READY=1") })
+        // The probe marks start-up announced just after it sends READY=1.
+        #expect(await Harness.waitUntil(seconds: 5) { application.startUpAnnounced })
         #expect(throws: Never.self) { try application.reload().get() }
         let reload = socket.receive(for: 10) { $0.contains { $0.hasPrefix("READY=1") } }.filter { !$0.hasPrefix("WATCHDOG") }
         #expect(reload.first?.hasPrefix("RELOADING=1") == true)
@@ -161,6 +163,7 @@ final class NotifySocket {
 
     init(path: String) throws {
         self.path = path
+        try #require(path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path), "a socket path fits sun_path")
         self.fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(self.fd >= 0)
         var address = sockaddr_un()

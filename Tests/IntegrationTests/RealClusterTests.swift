@@ -29,8 +29,12 @@ struct RealClusterRecordLimitTests {
         try admin.createTopics([
             TopicSpecification(name: harness.settings.topics.deadletter, partitions: 1, config: ["max.message.bytes": "100000"])
         ])
-        let limits = try admin.topicConfigs([harness.settings.topics.deadletter], keys: ["max.message.bytes"])
-        #expect(limits[harness.settings.topics.deadletter]?["max.message.bytes"] == "100000")
+        // A topic just created may not be known yet to the broker that answers.
+        let described = await Harness.waitUntil(seconds: 30) {
+            let limits = try? admin.topicConfigs([harness.settings.topics.deadletter], keys: ["max.message.bytes"])
+            return limits?.values[harness.settings.topics.deadletter]?["max.message.bytes"] == "100000"
+        }
+        #expect(described)
         admin.close()
 
         let running = try harness.start()

@@ -303,13 +303,23 @@ final class RDKafkaClient: @unchecked Sendable {
 
 extension RDKafkaClient {
     /// The values of `keys` in each topic's configuration, as the cluster reports them (broker defaults included for
-    /// what the topic does not set). A topic the cluster cannot describe throws.
-    func describeTopicConfigs(_ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32) throws(KafkaIOError) -> [String: [String: String]] {
-        guard !topics.isEmpty else { return [:] }
-        var resources: [OpaquePointer?] = topics.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
+    /// what the topic does not set), and the error of each topic the cluster could not describe. A request that
+    /// fails as a whole throws.
+    func describeTopicConfigs(
+        _ topics: [String], keys: Set<String>, timeoutMilliseconds: Int32
+    ) throws(KafkaIOError) -> (values: [String: [String: String]], errors: [String: KafkaIOError]) {
+        var resources: [OpaquePointer?] = []
         defer {
             for resource in resources { rd_kafka_ConfigResource_destroy(resource) }
         }
+        for topic in topics {
+            // NULL for a name librdkafka refuses (an empty one).
+            guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic) else {
+                throw KafkaIOError(.admin, "cannot describe topic '\(topic)'")
+            }
+            resources.append(resource)
+        }
+        guard !resources.isEmpty else { return ([:], [:]) }
         guard let queue = rd_kafka_queue_new(self.pointer) else {
             throw KafkaIOError(.admin, "cannot create an admin result queue")
         }
@@ -350,12 +360,14 @@ extension RDKafkaClient {
             throw KafkaIOError(.admin, "describing topics: no resources")
         }
         var values: [String: [String: String]] = [:]
+        var errors: [String: KafkaIOError] = [:]
         for index in 0..<count {
             let resource = described[index]
             let name = String(cString: rd_kafka_ConfigResource_name(resource))
             let error = rd_kafka_ConfigResource_error(resource)
             if error != RD_KAFKA_RESP_ERR_NO_ERROR {
-                throw KafkaIOError.from(error, .admin, "describing topic \(name)")
+                errors[name] = KafkaIOError.from(error, .admin, "describing topic \(name)")
+                continue
             }
             var entryCount = 0
             var found: [String: String] = [:]
@@ -368,7 +380,7 @@ extension RDKafkaClient {
             }
             values[name] = found
         }
-        return values
+        return (values, errors)
     }
 }
 

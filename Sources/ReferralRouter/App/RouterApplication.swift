@@ -85,6 +85,9 @@ public struct RouterApplication: Sendable {
 
     public var isReady: Bool { self.statistics.isReady() }
 
+    /// Whether systemd has been told that start-up finished (`READY=1`); reloads say so only after it.
+    public var startUpAnnounced: Bool { self.statistics.snapshot.announcedReady }
+
     /// Seconds since the poll loop last beat (`/healthz` fails past 10), or `nil` before its first beat.
     public var pollLoopHeartbeatAge: TimeInterval? {
         self.statistics.snapshot.pollLoopHeartbeat.map { Date().timeIntervalSince($0) }

@@ -122,7 +122,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     }
 
     /// The state topic's configuration: compacted, with segments rolled hourly and cleaned at a tenth dirty, so that
-    /// the checkpoints written every second (every 100 ms in exactly-once mode) and superseded state records are
+    /// the checkpoints written at most once a second (in either mode) and superseded state records are
     /// compacted away within hours; Kafka's defaults (1 GiB or 7-day segments, the active one never cleaned, half
     /// dirty) would let a restore read and hold days of them.
     static let stateTopicConfig = ["cleanup.policy": "compact", "segment.ms": "3600000", "min.cleanable.dirty.ratio": "0.1"]
@@ -172,6 +172,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// A bound on an assignment's or consultation's record: a 4,000-character question, each character escaped in
+    /// at most six bytes, and the rest. A dead letter larger than the limit loses its body; these have no such way
+    /// out.
+    static let largestDecisionOutput = 32 * 1024
+
     /// librdkafka's default `message.max.bytes`.
     static let librdkafkaMessageMaxBytes = 1_000_000
     /// Room left under a topic's `max.message.bytes` for the framing librdkafka does not count exactly when it fills a
@@ -194,7 +199,18 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         let key = "max.message.bytes"
         let described: [String: [String: String]]
         do {
-            described = try client.topicConfigs(topics, keys: [key])
+            let result = try client.topicConfigs(topics, keys: [key])
+            described = result.values
+            if !result.errors.isEmpty {
+                // Not described (no DescribeConfigs permission, or not yet known to the broker that answered): the
+                // limit follows the topics that were.
+                logger.warning(
+                    "Cannot read the max.message.bytes of some output topics; keep theirs above the producer's message.max.bytes (deploy/README.md)",
+                    metadata: [
+                        "topics": "\(result.errors.keys.sorted().joined(separator: ","))",
+                        LoggingKeys.error: "\(result.errors.sorted { $0.key < $1.key }.first!.value)",
+                    ])
+            }
         } catch {
             let level: Logger.Level = error.isUnsupported ? .info : .warning
             logger.log(
@@ -206,6 +222,14 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         guard let smallest = Self.smallestRecordLimit(described, topics: topics) else { return nil }
         let limit = smallest.maxMessageBytes - Self.recordBatchFraming
         let configured = settings.kafka.properties["message.max.bytes"].flatMap { Int($0) } ?? Self.librdkafkaMessageMaxBytes
+        if limit < Self.largestDecisionOutput {
+            logger.warning(
+                "An output topic's max.message.bytes is below what an assignment or consultation can need; one larger than it stops the router on its input (raise the topic's max.message.bytes)",
+                metadata: [
+                    LoggingKeys.kafkaTopic: "\(smallest.topic)", "maxMessageBytes": "\(smallest.maxMessageBytes)",
+                    "needed": "\(Self.largestDecisionOutput)",
+                ])
+        }
         if limit < configured {
             logger.notice(
                 "Producing records of at most the smallest output topic's max.message.bytes",
