@@ -89,8 +89,8 @@ final class NIOLockedClock: @unchecked Sendable {
 /// defined (the reference below is that definition, written plainly).
 @Suite("Request hash")
 struct RequestHashTests {
-    /// - Parameter current: the hash stored since 2026-12-07, which adds `source.unit` and `source.professionalRole`
-    ///   to the first definition (the legacy hash, still matched).
+    /// - Parameter current: the hash stored since 2026-12-07, which takes the concerns in code order and adds
+    ///   `source.unit` and `source.professionalRole` to the first definition (the legacy hash, still matched).
     static func reference(_ request: ReferralRequest, current: Bool = false) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ text: String?) {
@@ -111,7 +111,7 @@ struct RequestHashTests {
         mix(request.client.postalCode)
         mix(request.client.language)
         mix(request.client.schoolId)
-        mix(request.need.concerns.map(\.rawValue).joined(separator: ","))
+        mix((current ? request.need.concerns.map(\.rawValue).sorted() : request.need.concerns.map(\.rawValue)).joined(separator: ","))
         mix(request.need.urgency.rawValue)
         mix(request.need.severity.rawValue)
         mix(request.consultation?.caseOwnerTeam)
@@ -191,6 +191,24 @@ struct RequestHashTests {
         _ = old.restore(partition: 0, records: [KafkaRecord(topic: topics.state, partition: 0, offset: 0, key: state.key, value: Array(oldText.utf8))])
         #expect(old.process(record(input.value, 1)).outcome == .duplicate, "an exact repeat of an old decision")
         #expect(old.process(record(moved, 2)).outcome == .duplicate, "as the version that decided it would")
+    }
+
+    /// `need.concerns` are distinct codes, a set: a retry that lists them in another order is the same request.
+    @Test func aRetryListingTheConcernsInAnotherOrderIsARepeat() throws {
+        let configuration = try SteeringConfiguration.load(directory: SteeringConfiguration.defaultDirectory)
+        let topics = RouterSettings.Topics()
+        let processor = RecordProcessor(
+            configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
+        let json = #"{"type":"referral","id":"order-1","submittedAt":"2026-11-23T09:14:05+02:00","source":{"system":"t"},"client":{"ref":"p-1","ageYears":5,"municipality":"398"},"need":{"concerns":["separation","parenting"],"urgency":"new_concern","severity":"moderate"}}"#
+        let reordered = json.replacingOccurrences(of: #"["separation","parenting"]"#, with: #"["parenting","separation"]"#)
+        let changed = json.replacingOccurrences(of: #"["separation","parenting"]"#, with: #"["parenting","substance_use"]"#)
+        func record(_ text: String, _ offset: Int64) -> KafkaRecord {
+            KafkaRecord(topic: topics.requests, partition: 0, offset: offset, key: Array("order-1".utf8), value: Array(text.utf8))
+        }
+        #expect(processor.process(record(json, 0)).materialize().contains { $0.topic == topics.assignments })
+        #expect(processor.process(record(reordered, 1)).outcome == .duplicate)
+        let conflict = processor.process(record(changed, 2)).materialize()
+        #expect(conflict.first { $0.topic == topics.deadletter }?.allHeaders.first { $0.key == "referral-router.error.code" }?.stringValue == "id_conflict")
     }
 }
 

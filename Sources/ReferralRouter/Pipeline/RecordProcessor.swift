@@ -1057,7 +1057,8 @@ final class RecordProcessor: @unchecked Sendable {
     /// but equal retry is recognised as the same request, and a different request under the same id is not.
     ///
     /// `legacy` is the formula of versions before 2026-12-07, without `source.unit` and `source.professionalRole`
-    /// (a request that changed only those counted as a repeat); `current` continues it over those two. A decision
+    /// (a request that changed only those counted as a repeat) and with the concerns in the order given;
+    /// `current` takes the concerns in code order and continues over those two. A decision
     /// stores both (`requestHash`, `contentHash`) and is matched by `current` when it has it, by `legacy` when it
     /// was stored before. Both are stored in the state topic: neither formula may ever change.
     static func requestHashes(_ request: ReferralRequest) -> (current: UInt64, legacy: UInt64) {
@@ -1073,30 +1074,46 @@ final class RecordProcessor: @unchecked Sendable {
         hash.mix(request.client.language)
         hash.mix(request.client.schoolId)
         // The same bytes as the comma-joined list, without building it (the hash is stored in the state topic:
-        // it must never change).
-        request.need.concerns.withUnsafeBufferPointer { concerns in
+        // it must never change). The current hash takes the concerns in code order: they are a set, and a retry
+        // that lists them in another order is the same request.
+        var current = hash
+        func mixConcerns(_ concerns: UnsafeBufferPointer<Concern>, into hash: inout FNV1a) {
             for index in concerns.indices {
                 if index > 0 { hash.bytes(",") }
                 hash.bytes(concerns[index].rawValue)
             }
+            hash.end()
         }
-        hash.end()
-        hash.mix(request.need.urgency.rawValue)
-        hash.mix(request.need.severity.rawValue)
-        if let consultation = request.consultation {
-            hash.mix(consultation.caseOwnerTeam)
-            hash.mix(consultation.requestedUnitType?.rawValue)
-            hash.mix(consultation.question)
-        } else {
-            hash.mixAbsent()
-            hash.mixAbsent()
-            hash.mixAbsent()
+        let inOrder = request.need.concerns.withUnsafeBufferPointer { concerns in
+            mixConcerns(concerns, into: &hash)
+            return zip(concerns, concerns.dropFirst()).allSatisfy { $0.rawValue < $1.rawValue }
         }
-        hash.mix(request.notes)
+        func mixRest(into hash: inout FNV1a) {
+            hash.mix(request.need.urgency.rawValue)
+            hash.mix(request.need.severity.rawValue)
+            if let consultation = request.consultation {
+                hash.mix(consultation.caseOwnerTeam)
+                hash.mix(consultation.requestedUnitType?.rawValue)
+                hash.mix(consultation.question)
+            } else {
+                hash.mixAbsent()
+                hash.mixAbsent()
+                hash.mixAbsent()
+            }
+            hash.mix(request.notes)
+        }
+        mixRest(into: &hash)
         let legacy = hash.value
-        hash.mix(request.source.unit)
-        hash.mix(request.source.professionalRole)
-        return (hash.value, legacy)
+        if inOrder {
+            // Usually: the two agree so far, and the rest is not hashed twice.
+            current = hash
+        } else {
+            request.need.concerns.sorted { $0.rawValue < $1.rawValue }.withUnsafeBufferPointer { mixConcerns($0, into: &current) }
+            mixRest(into: &current)
+        }
+        current.mix(request.source.unit)
+        current.mix(request.source.professionalRole)
+        return (current.value, legacy)
     }
 
     /// Whether a decided request is the one `hashes` describe (see ``requestHashes(_:)``).
