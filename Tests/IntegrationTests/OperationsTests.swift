@@ -1,5 +1,7 @@
 import Foundation
+import InMemoryLogging
 import KafkaIO
+import Logging
 import ReferralRouter
 import SteeringModel
 import Testing
@@ -74,6 +76,36 @@ struct OperationsTests {
         let versions = try Self.versions(harness)
         #expect(first.filter { $0.kind == .valid }.allSatisfy { versions[$0.id!] == before })
         #expect(secondExpected.validIds.allSatisfy { versions[$0] == after }, "records after the reload are decided by the new configuration")
+    }
+
+    /// A reload that renames a team owning open cases is accepted (the cases must be reassigned); the operator is
+    /// told how many, in the log and as `/status`'s last error, without a referral's id or client.
+    @Test func aReloadThatOrphansOpenCasesSaysHowMany() async throws {
+        let harness = try Harness(partitions: 1)
+        let logs = InMemoryLogHandler()
+        let json = """
+            {"type":"referral","id":"orphan-1","submittedAt":"\(RFC3339.format(Date()))","source":{"system":"test"},\
+            "client":{"ref":"pseud-orphan-1","ageYears":3,"municipality":"111"},\
+            "need":{"concerns":["parenting"],"urgency":"new_concern","severity":"mild"}}
+            """
+        try harness.produce(topic: harness.settings.topics.requests, partition: 0, key: Array("orphan-1".utf8), value: Array(json.utf8))
+        let running = try harness.start(logger: Logger(label: "test", factory: { _ in logs }))
+        #expect(await Harness.waitUntil(seconds: 60) { ((try? harness.readAll(harness.settings.topics.assignments)) ?? []).count == 1 })
+        let renamed = try Self.copyOfSteering(
+            { $0.replacingOccurrences(of: "id: ph-fc-heinola,", with: "id: ph-fc-heinola-centre,") }, file: "regions/paijat-hame.yaml")
+        let version = try running.application.reload(directory: renamed).get()
+        #expect(await Harness.waitUntil(seconds: 10) { running.application.configurationVersion == version })
+        let warning = await Harness.waitUntil(seconds: 10) {
+            logs.entries.contains { $0.level == .warning && "\($0.message)".contains("teams the new configuration does not have") }
+        }
+        #expect(warning)
+        let entry = logs.entries.first { "\($0.message)".contains("teams the new configuration does not have") }
+        #expect(entry?.metadata["cases"] == "1")
+        let status = String(decoding: running.application.statusJSON(), as: UTF8.self)
+        #expect(status.contains("1 open cases are owned by teams the configuration no longer has"), "\(status)")
+        let text = logs.entries.map { "\($0.message) \($0.metadata)" }.joined(separator: "\n")
+        #expect(!text.contains("pseud-orphan-1"))
+        #expect(await running.stop() == nil)
     }
 
     /// A reload before start-up has finished must not send `READY=1`: systemd (Type=notify) would take it for the end
