@@ -64,6 +64,11 @@ public final class KafkaMockCluster: @unchecked Sendable {
         rd_kafka_mock_broker_set_down(self.cluster, id)
     }
 
+    /// Delays every response of a broker by `milliseconds` (a slow or distant broker).
+    public func setRoundTripTime(_ id: Int32, milliseconds: Int32) {
+        rd_kafka_mock_broker_set_rtt(self.cluster, id, milliseconds)
+    }
+
     public func setBrokerUp(_ id: Int32) {
         rd_kafka_mock_broker_set_up(self.cluster, id)
     }

@@ -25,3 +25,37 @@ struct OutputTailTests {
         #expect(tails.published[0] == ["\(requests)/0/0/deadletter"])
     }
 }
+
+/// A restore on a slow broker keeps the poll loop's heartbeat (and systemd's watchdog) beating while it reads: the
+/// loop is inside it, and a silent minute would get the process killed.
+@Suite("Restore heartbeat", .serialized, .timeLimit(.minutes(2)))
+struct RestoreHeartbeatTests {
+    @Test func aSlowRestoreBeatsWhileItReads() async throws {
+        let harness = try Harness(partitions: 12)
+        let state = harness.settings.topics.state
+        for index in 0..<48 {
+            try harness.produce(topic: state, partition: Int32(index % 12), key: Array("r-\(index)".utf8), value: Array("{}".utf8))
+        }
+        // Every response a third of a second late: the restore's queries and reads take seconds.
+        try #require(harness.cluster).setRoundTripTime(1, milliseconds: 300)
+        let beats = BeatLog()
+        let started = Date()
+        let restored = try StateRestorer(settings: harness.settings, logger: harness.logger, progress: { beats.beat() })
+            .restore(partitions: Array(0..<12))
+        let ended = Date()
+        let times = [started] + beats.times + [ended]
+        let longest = zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
+        print("restore heartbeat: \(beats.times.count) beats in \(String(format: "%.1f", ended.timeIntervalSince(started))) s, longest silence \(String(format: "%.1f", longest)) s")
+        #expect(restored.values.reduce(0) { $0 + $1.count } == 48)
+        #expect(beats.times.count >= 5)
+        // The consumer's start and a round trip or two may pass without a beat, not the whole restore.
+        #expect(longest < 3, "longest silence \(longest) s")
+    }
+}
+
+final class BeatLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [Date] = []
+    func beat() { self.lock.withLock { self.list.append(Date()) } }
+    var times: [Date] { self.lock.withLock { self.list } }
+}

@@ -97,6 +97,8 @@ struct StateRestorer {
         var assignments: [(KafkaPartition, Int64)] = []
         var truncated: Set<KafkaPartition> = []
         for (partition, start) in starts {
+            // One query per partition, each a round trip: a restore of many partitions on a slow broker beats here too.
+            self.progress()
             let marks = try consumer.watermarks(partition, timeoutMilliseconds: 5000)
             if start != KafkaConsumerClient.beginning, start < marks.low { truncated.insert(partition) }
             let from = start == KafkaConsumerClient.beginning ? marks.low : max(start, marks.low)
