@@ -196,6 +196,19 @@ struct UnconfirmedStatusEventTests {
         #expect(Base.events(processor.process(Self.status).materialize()) == [metId])
     }
 
+    /// An update whose state landed is not judged again by the time check (an earlier version applied it): its
+    /// replay still re-derives the met event.
+    @Test func anAppliedUpdateIsNotJudgedAgainByItsTime() throws {
+        let (records, metId) = try Self.scenario()
+        let (processor, _) = try Base.restored(records, published: [], tailStart: 2)
+        // Produced an hour before the `at` it names: refused if it were new.
+        let produced = Base.start.addingTimeInterval(35 * 60 - 3600)
+        let status = KafkaRecord(
+            topic: Self.status.topic, partition: 0, offset: 0, key: Self.status.key, value: Self.status.value,
+            timestamp: Int64(produced.timeIntervalSince1970 * 1000))
+        #expect(Base.events(processor.process(status).materialize()) == [metId])
+    }
+
     @Test func aCommittedUpdateIsNotDerivedAgain() throws {
         let (records, _) = try Self.scenario()
         let (processor, _) = try Base.restored(records, published: [], tailStart: 2, statusReplayFrom: 1)

@@ -391,8 +391,10 @@ final class RecordProcessor: @unchecked Sendable {
             update = valid
         }
         if let mismatch = Self.keyMismatch(record, id: update.referralId) { return self.deadLetter(record, mismatch) }
-        if let implausible = self.implausibleTime(update.at, field: "at", id: update.referralId, record: record) {
-            // A status dated ahead would meet a milestone before it was met.
+        // A status dated ahead would meet a milestone before it was met. One whose state landed (an earlier version
+        // may have applied it) is not judged again: its replay re-derives the events that may be missing.
+        let applied = self.statusReplays[record.partition]?[record.offset]?.referralId == update.referralId
+        if !applied, let implausible = self.implausibleTime(update.at, field: "at", id: update.referralId, record: record) {
             return self.deadLetter(record, implausible)
         }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
