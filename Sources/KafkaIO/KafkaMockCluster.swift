@@ -33,23 +33,12 @@ public final class KafkaMockCluster: @unchecked Sendable {
         let ports = Set(self.bootstrapServers.split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { UInt16($0) } })
         self.nagle = MockNagleDisabler(ports: ports)
         self.nagle.start()
-        Self.running.withLockedValue { _ = $0.insert(self.bootstrapServers) }
     }
 
     deinit {
-        Self.running.withLockedValue { _ = $0.remove(self.bootstrapServers) }
         self.nagle.stop()
         // The cluster must go before the handle it lives in.
         rd_kafka_mock_cluster_destroy(self.cluster)
-    }
-
-    private static let running = NIOLockedValueBox<Set<String>>([])
-
-    /// Whether `bootstrapServers` names a mock cluster running in this process. The mock answers no admin requests
-    /// but its own (``createTopic(_:partitions:replicationFactor:)``): a DescribeConfigs sent to it waits out its
-    /// timeout.
-    public static func isRunning(bootstrapServers: String) -> Bool {
-        Self.running.withLockedValue { $0.contains(bootstrapServers) }
     }
 
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaIOError) {

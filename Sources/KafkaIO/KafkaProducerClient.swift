@@ -334,10 +334,6 @@ public final class KafkaProducerClient: @unchecked Sendable {
         try self.client.partitionCount(topic: topic, timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    public func createTopics(_ topics: [TopicSpecification], timeoutMilliseconds: Int32 = 10_000) throws(KafkaIOError) {
-        try self.client.createTopics(topics, timeoutMilliseconds: timeoutMilliseconds)
-    }
-
     /// The client's fatal error, if it has entered the fatal state.
     public var fatalError: KafkaIOError? {
         var buffer = [CChar](repeating: 0, count: 512)

@@ -138,27 +138,10 @@ struct OperationsTests {
         #if canImport(Glibc)
         let processes = try ProcessHarness(partitions: 2)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString.prefix(8)).sock").path
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0)
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let socket = try NotifySocket(path: path)
         var messages: [String] = []
         func receive(until deadline: Date, _ done: ([String]) -> Bool) {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while Date() < deadline, !done(messages) {
-                let count = recv(fd, &buffer, buffer.count, 0)
-                if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
-            }
+            socket.receive(into: &messages, for: deadline.timeIntervalSinceNow, until: done)
         }
 
         let daemon = try processes.startDaemon(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
@@ -219,13 +202,18 @@ final class NotifySocket {
     /// The messages that arrive within `seconds`, or until `done` holds for those received so far.
     func receive(for seconds: Double, until done: ([String]) -> Bool = { _ in false }) -> [String] {
         var messages: [String] = []
+        self.receive(into: &messages, for: seconds, until: done)
+        return messages
+    }
+
+    /// Appends the messages that arrive within `seconds`, or until `done` holds for all of `messages`.
+    func receive(into messages: inout [String], for seconds: Double, until done: ([String]) -> Bool) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline, !done(messages) {
             let count = recv(self.fd, &buffer, buffer.count, 0)
             if count > 0 { messages.append(String(decoding: buffer[0..<count], as: UTF8.self)) }
         }
-        return messages
     }
 }
 #endif

@@ -191,10 +191,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// restart. Within the limit, librdkafka refuses a record that does not fit when it is produced, and a dead
     /// letter that does not fit is published without the original bytes (``produce(_:tokens:of:offset:)``).
     static func outputRecordLimit(_ settings: RouterSettings, using client: KafkaConsumerClient, logger: Logger) -> Int? {
-        guard !KafkaMockCluster.isRunning(bootstrapServers: settings.kafka.bootstrapServers) else {
-            // The embedded broker enforces no record size.
-            return nil
-        }
         let topics = Self.outputTopics(settings.topics) + [settings.topics.state]
         let key = "max.message.bytes"
         let described: [String: [String: String]]
