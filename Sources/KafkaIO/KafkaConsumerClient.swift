@@ -256,6 +256,11 @@ public final class KafkaConsumerClient: @unchecked Sendable {
         if let error = rd_kafka_seek_partitions(self.client.pointer, list, timeoutMilliseconds) {
             throw KafkaIOError.from(owned: error, .consume, "seek")
         }
+        // Each partition's own result: one not moved would go on from where it was.
+        for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let element = list.pointee.elems[index]
+            throw KafkaIOError.from(element.err, .consume, "seek \(String(cString: element.topic)) [\(element.partition)]")
+        }
     }
 
     public func pause(_ partitions: [KafkaPartition]) {

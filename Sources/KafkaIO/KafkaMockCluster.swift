@@ -53,6 +53,23 @@ public final class KafkaMockCluster: @unchecked Sendable {
         rd_kafka_mock_broker_set_down(self.cluster, id)
     }
 
+    /// Moves a partition's leadership to another broker (with ``setRoundTripTime(_:milliseconds:)``, one slow
+    /// partition).
+    public func setPartitionLeader(topic: String, partition: Int32, broker: Int32) throws(KafkaIOError) {
+        let error = rd_kafka_mock_partition_set_leader(self.cluster, topic, partition, broker)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .admin, "mock leader of \(topic) [\(partition)]")
+        }
+    }
+
+    /// Makes a broker the coordinator of a consumer group (so that a slow broker elsewhere does not slow the group).
+    public func setGroupCoordinator(group: String, broker: Int32) throws(KafkaIOError) {
+        let error = rd_kafka_mock_coordinator_set(self.cluster, "group", group, broker)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaIOError.from(error, .admin, "mock coordinator of \(group)")
+        }
+    }
+
     /// Delays every response of a broker by `milliseconds` (a slow or distant broker).
     public func setRoundTripTime(_ id: Int32, milliseconds: Int32) {
         rd_kafka_mock_broker_set_rtt(self.cluster, id, milliseconds)

@@ -21,9 +21,12 @@ final class Harness: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("config/steering").path
     }()
 
-    init(partitions: Int = 4, statusPartitions: Int? = nil, logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
+    init(
+        partitions: Int = 4, statusPartitions: Int? = nil, brokers: Int = 1,
+        logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) throws {
         self.logger = logger
-        let cluster = try KafkaMockCluster(brokers: 1, logger: logger)
+        let cluster = try KafkaMockCluster(brokers: brokers, logger: logger)
         self.cluster = cluster
         self.bootstrap = cluster.bootstrapServers
         var settings = RouterSettings()

@@ -53,13 +53,18 @@ struct OutputRecord: Sendable {
 /// request's output encoding (`Result.deferred`), which the output worker runs: it reads only immutable settings,
 /// the values captured at decision time, and the restore's published ids, which change only while the worker is
 /// drained. Every input record ends as exactly one
-/// of: a decision, a status effect, a recognised duplicate (nothing to publish), or a dead letter.
+/// of: a decision, a status effect, a recognised duplicate (nothing to publish), or a dead letter. (A status update
+/// that waits for its request's replay, ``Outcome/awaitingRequest``, is read again and ends as one of these then.)
 final class RecordProcessor: @unchecked Sendable {
     enum Outcome: Equatable, Sendable {
         case routed(consultations: Int)
         case duplicate
         case statusApplied
         case deadLettered(code: String)
+        /// A status update for a referral whose assignment is on the output tail but whose request has not been
+        /// replayed yet (``awaitRequests(partition:)``): nothing was changed, and the record must be read again
+        /// after the request.
+        case awaitingRequest
     }
 
     struct Result: Sendable {
@@ -212,6 +217,34 @@ final class RecordProcessor: @unchecked Sendable {
     /// team than the published assignment names; its state, timers and SLA events keep that owner instead.
     private var publishedOwners: [Int32: [String: String]] = [:]
 
+    /// Partitions whose request backlog (what the previous owner left uncommitted) has not been read through yet.
+    /// A status update read there before its referral's replayed request is not dead-lettered as unknown: requests
+    /// and status updates are separate topics, read in no fixed order, and the team may have answered an
+    /// assignment that landed just before the process stopped.
+    private(set) var awaitingRequests: Set<Int32> = []
+
+    func awaitRequests(partition: Int32) {
+        self.awaitingRequests.insert(partition)
+    }
+
+    /// The partition's request backlog was read through (or given up on): from now on a status update for a
+    /// referral without state is refused.
+    func requestsReadThrough(partition: Int32) {
+        self.awaitingRequests.remove(partition)
+        self.awaitedReferrals.removeValue(forKey: partition)
+    }
+
+    /// The referral whose request a partition's status update waits for (the status partition is paused at it).
+    private var awaitedReferrals: [Int32: String] = [:]
+    /// Partitions whose awaited request was decided since ``takeArrivedRequests()``: their status update can be read
+    /// again.
+    private(set) var arrivedRequests: Set<Int32> = []
+
+    func takeArrivedRequests() -> Set<Int32> {
+        defer { self.arrivedRequests = [] }
+        return self.arrivedRequests
+    }
+
     private func processRequest(_ record: KafkaRecord) -> Result {
         let request: ReferralRequest
         switch self.validator.validateRequest(record.value) {
@@ -292,6 +325,10 @@ final class RecordProcessor: @unchecked Sendable {
         self.store(entry, id: request.id, partition: record.partition, replacing: existing)
         if existing == nil {
             self.changeLoad(decision.owner.teamId, by: 1)
+        }
+        if !self.awaitedReferrals.isEmpty, self.awaitedReferrals[record.partition] == request.id {
+            self.awaitedReferrals.removeValue(forKey: record.partition)
+            self.arrivedRequests.insert(record.partition)
         }
         // The state change is made; the outputs are encoded from values fixed now, on the output worker. They travel
         // in one immutable object: captured one by one, each value was copied into the closure and copied again
@@ -398,6 +435,14 @@ final class RecordProcessor: @unchecked Sendable {
             return self.deadLetter(record, implausible)
         }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
+            if self.awaitingRequests.contains(record.partition),
+                self.publishedOwners[record.partition]?[update.referralId] != nil
+            {
+                // Its assignment landed and its state did not (the process stopped between the two), so its request
+                // is in the backlog still to be replayed: the update is read again after it, not refused.
+                self.awaitedReferrals[record.partition] = update.referralId
+                return Result(outputs: [], outcome: .awaitingRequest)
+            }
             return self.deadLetter(
                 record,
                 Self.failure(
@@ -780,6 +825,9 @@ final class RecordProcessor: @unchecked Sendable {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
             self.publishedOwners.removeValue(forKey: partition)
+            self.awaitingRequests.remove(partition)
+            self.awaitedReferrals.removeValue(forKey: partition)
+            self.arrivedRequests.remove(partition)
             self.statusReplays.removeValue(forKey: partition)
             self.slaCompleteFrom.removeValue(forKey: partition)
         }

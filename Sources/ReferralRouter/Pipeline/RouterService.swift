@@ -447,8 +447,23 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // A reload requested while this record was being fetched applies to it.
         self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
-        self.processedOffsets[partition] = record.offset + 1
+        if !self.requestBacklogs.isEmpty, record.topic == self.settings.topics.status,
+            self.requestBacklogs[record.partition]?.parkedAt != nil
+        {
+            // Fetched before its partition was parked: it is read again when the partition resumes.
+            return
+        }
         let result = self.processor.process(record)
+        if case .awaitingRequest = result.outcome {
+            try self.park(partition, at: record.offset)
+            return
+        }
+        if !self.processor.arrivedRequests.isEmpty {
+            for number in self.processor.takeArrivedRequests() {
+                self.unpark(number)
+            }
+        }
+        self.processedOffsets[partition] = record.offset + 1
         // Decided; encoding and producing overlap the next records' decisions (in order, on the output worker).
         self.batch.append(DecidedRecord(result: result, partition: partition, offset: record.offset, timestamp: record.timestamp))
     }
@@ -583,10 +598,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     static let timerHoldLimit: Duration = .seconds(60)
 
     /// Whether timers must wait for a status backlog; releases the partitions that are read through or stuck.
-    private func timersHeld() -> Bool {
-        guard !self.timerHold.isEmpty else { return false }
+    private func timersHeld(parked: Bool) -> Bool {
+        guard !self.timerHold.isEmpty else { return parked }
         let now = ContinuousClock.now
-        if self.paused {
+        if self.paused || parked {
+            // A parked status partition cannot progress either; its wait is bounded by its request backlog's.
             // Consumption is paused (backpressure): no partition can progress, and the time does not count.
             for partition in self.timerHold.keys { self.timerHold[partition]?.progressAt = now }
             return true
@@ -609,6 +625,85 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             }
         }
         return !self.timerHold.isEmpty
+    }
+
+    /// A request partition whose backlog at assignment (up to `until`) has not been read through, while the output
+    /// tails show assignments without state on it: a status update for such a referral, read before its request is
+    /// replayed, parks its status partition (paused at that update) until the request is decided, the backlog is
+    /// read through, or the backlog stops moving for ``timerHoldLimit``.
+    private struct RequestBacklog {
+        var until: Int64
+        /// The request partition's position when it last moved, and when that was (paused time does not count).
+        var position: Int64 = -1
+        var progressAt = ContinuousClock.now
+        /// The offset the status partition of the same number is parked at.
+        var parkedAt: Int64?
+    }
+
+    private var requestBacklogs: [Int32: RequestBacklog] = [:]
+
+    /// Parks a status partition at an update that waits for its request: paused, and moved back to the update, so
+    /// that nothing after it is read (or committed) before it.
+    private func park(_ partition: KafkaPartition, at offset: Int64) throws {
+        // Paused first: a pause remembers the position after the last record read, a seek after it replaces that.
+        self.consumer.pause([partition])
+        try self.consumer.seek([partition: offset])
+        self.requestBacklogs[partition.partition]?.parkedAt = offset
+        self.logger.info(
+            "A status update waits for its referral's request to be replayed",
+            metadata: [LoggingKeys.kafkaTopic: "\(partition.topic)", LoggingKeys.kafkaPartition: "\(partition.partition)", LoggingKeys.kafkaOffset: "\(offset)"])
+    }
+
+    /// Resumes a parked status partition (at the update it was parked at).
+    private func unpark(_ number: Int32) {
+        guard self.requestBacklogs[number]?.parkedAt != nil else { return }
+        self.requestBacklogs[number]?.parkedAt = nil
+        // Backpressure resumes it with the others.
+        if !self.paused {
+            self.consumer.resume([KafkaPartition(topic: self.settings.topics.status, partition: number)])
+        }
+    }
+
+    /// Ends a partition's request backlog: its status updates are no longer parked, and one without state is refused.
+    private func endRequestBacklog(_ number: Int32) {
+        self.unpark(number)
+        self.requestBacklogs.removeValue(forKey: number)
+        self.processor.requestsReadThrough(partition: number)
+    }
+
+    /// The status partitions parked now.
+    private var parkedStatusPartitions: [KafkaPartition] {
+        self.requestBacklogs.compactMap { number, backlog in
+            backlog.parkedAt == nil ? nil : KafkaPartition(topic: self.settings.topics.status, partition: number)
+        }
+    }
+
+    /// Ends the request backlogs that are read through or stuck; returns whether a status partition is still parked
+    /// (timers wait for it as for a status backlog).
+    private func awaitRequestBacklogs() -> Bool {
+        guard !self.requestBacklogs.isEmpty else { return false }
+        let now = ContinuousClock.now
+        if self.paused {
+            for number in self.requestBacklogs.keys { self.requestBacklogs[number]?.progressAt = now }
+            return !self.parkedStatusPartitions.isEmpty
+        }
+        let requests = self.settings.topics.requests
+        let positions = self.consumer.positions(self.requestBacklogs.keys.map { KafkaPartition(topic: requests, partition: $0) })
+        for (number, backlog) in self.requestBacklogs {
+            let position = positions[KafkaPartition(topic: requests, partition: number)] ?? -1
+            if position >= backlog.until {
+                self.endRequestBacklog(number)
+            } else if position > backlog.position {
+                self.requestBacklogs[number]?.position = position
+                self.requestBacklogs[number]?.progressAt = now
+            } else if now - backlog.progressAt >= Self.timerHoldLimit {
+                self.logger.warning(
+                    "Request backlog not read for a minute; status updates for referrals without state are refused from now",
+                    metadata: [LoggingKeys.kafkaTopic: "\(requests)", LoggingKeys.kafkaPartition: "\(number)"])
+                self.endRequestBacklog(number)
+            }
+        }
+        return !self.parkedStatusPartitions.isEmpty
     }
 
     /// Publishes outputs that belong to no input record (SLA events and state records of timers) through the
@@ -636,7 +731,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
     private func fireTimers() throws {
         // First, and also while paused, so that paused time does not count against a held partition.
-        let held = self.timersHeld()
+        let parked = self.awaitRequestBacklogs()
+        let held = self.timersHeld(parked: parked)
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused, !held {
             let outputs = self.processor.tick(now: now)
@@ -710,6 +806,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.statusUpdates += 1
             case .deadLettered(let code):
                 self.deadLettered[code, default: 0] += 1
+            case .awaitingRequest:
+                break
             }
             self.slaEvents += outputs.count { $0.topic == slaTopic }
         }
@@ -850,7 +948,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.paused = true
             self.logger.warning("Backpressure: pausing consumption", metadata: ["inFlight": "\(inFlight)"])
         } else if self.paused, inFlight <= bound / 2 {
-            self.consumer.resume(Array(self.assigned))
+            self.consumer.resume(Array(self.assigned.subtracting(self.parkedStatusPartitions)))
             self.paused = false
             self.logger.info("Backpressure released: resuming consumption", metadata: ["inFlight": "\(inFlight)"])
         }
@@ -937,9 +1035,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         if let committing = self.committing {
             self.committing = (committing.token, committing.checkpoints.filter { !partitions.contains($0.key) })
         }
+        // Paused, a parked status partition would stay so when assigned again (librdkafka keeps the flag).
+        let parked = Set(self.parkedStatusPartitions)
+        self.consumer.resume(partitions.filter { parked.contains($0) })
         for partition in partitions {
             self.processedOffsets.removeValue(forKey: partition)
             self.timerHold.removeValue(forKey: partition)
+            self.requestBacklogs.removeValue(forKey: partition.partition)
         }
         self.processor.drop(partitions: Set(partitions.map(\.partition)))
         self.assigned.subtract(partitions)
@@ -1060,6 +1162,17 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     let inputPartition = KafkaPartition(topic: input, partition: number)
                     let marks = reading.marks[inputPartition] ?? (0, 0)
                     self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: reading.committed[inputPartition])
+                }
+                // A rewind restores again: a status partition parked before reads again from where it is sought.
+                if let parked = self.requestBacklogs.removeValue(forKey: number), parked.parkedAt != nil {
+                    self.consumer.resume([statusPartition])
+                }
+                let requestPartition = KafkaPartition(topic: self.settings.topics.requests, partition: number)
+                let requestMarks = reading.marks[requestPartition] ?? (0, 0)
+                let requestsResume = max(reading.committed[requestPartition] ?? -1, requestMarks.low, 0)
+                if requestsResume < requestMarks.high, !(reading.tails.owners[number] ?? [:]).isEmpty {
+                    self.requestBacklogs[number] = RequestBacklog(until: requestMarks.high)
+                    self.processor.awaitRequests(partition: number)
                 }
                 if statusResumes < statusMarks.high {
                     self.timerHold[statusPartition] = TimerHold(until: statusMarks.high)
