@@ -210,3 +210,31 @@ struct ReplayAfterReloadTests {
         #expect(processor.process(fresh).outcome == .deadLettered(code: "unknown_team"))
     }
 }
+
+/// A check added or tightened since a record was decided (the identity-code shapes, the free-text count): the
+/// record's replay after an upgrade (an uncommitted window, an operator's offset reset) must not reject a referral
+/// that is assigned, which would tell its sender to send it again.
+@Suite("Replays of records decided under older checks")
+struct ReplayUnderNewChecksTests {
+    static func request(ref: String, offset: Int64) -> KafkaRecord {
+        let json = """
+            {"type":"referral","id":"old-1","submittedAt":"2026-11-16T09:30:00+02:00","source":{"system":"test"},\
+            "client":{"ref":"\(ref)","ageYears":15,"municipality":"398","postalCode":"15110"},\
+            "need":{"concerns":["mental_health"],"urgency":"new_concern","severity":"mild"}}
+            """
+        return KafkaRecord(topic: RouterSettings.Topics().requests, partition: 0, offset: offset, key: Array("old-1".utf8), value: Array(json.utf8))
+    }
+
+    @Test func theRecordAnEarlierVersionDecidedIsNotRejectedWhenReplayed() throws {
+        let (_, topics, processor) = try shippedProcessor()
+        // Decided at offset 4 (here with a reference any version accepts; the state is what an earlier version left).
+        #expect(processor.process(Self.request(ref: "pseud-old-1", offset: 4)).outcome == .routed(consultations: 0))
+        // The same offset read again, now refused by a check: an identity code written with an en dash.
+        let replayed = processor.process(Self.request(ref: "131052\u{2013}308T", offset: 4))
+        #expect(replayed.outcome == .duplicate)
+        #expect(replayed.materialize().isEmpty, "no dead letter and no rejection")
+        // Sent again under the same id at another offset, it is refused as any invalid request is.
+        let resent = processor.process(Self.request(ref: "131052\u{2013}308T", offset: 9)).materialize()
+        #expect(resent.map(\.topic).sorted() == [topics.deadletter, topics.rejections].sorted())
+    }
+}

@@ -249,6 +249,12 @@ final class RecordProcessor: @unchecked Sendable {
         let request: ReferralRequest
         switch self.validator.validateRequest(record.value) {
         case .failure(let failure):
+            if let id = failure.id, let existing = self.partitions[record.partition]?[id], existing.inputOffset == record.offset {
+                // The very record an earlier version decided (its state names this offset), replayed after a check
+                // was added or tightened: a referral that is assigned is not rejected to its sender. It cannot be
+                // decided again, so outputs of it that never landed stay missing.
+                return Result(outputs: [], outcome: .duplicate)
+            }
             return self.deadLetter(record, failure)
         case .success(let valid):
             request = valid
