@@ -62,11 +62,12 @@ public final class KafkaMockCluster: @unchecked Sendable {
         }
     }
 
-    /// Makes a broker the coordinator of a consumer group (so that a slow broker elsewhere does not slow the group).
-    public func setGroupCoordinator(group: String, broker: Int32) throws(KafkaIOError) {
-        let error = rd_kafka_mock_coordinator_set(self.cluster, "group", group, broker)
+    /// Makes a broker the coordinator of a consumer group (`type` "group", `key` its id) or of a transactional
+    /// producer ("transaction", its transactional id), so that a slow broker elsewhere does not slow it.
+    public func setCoordinator(type: String, key: String, broker: Int32) throws(KafkaIOError) {
+        let error = rd_kafka_mock_coordinator_set(self.cluster, type, key, broker)
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaIOError.from(error, .admin, "mock coordinator of \(group)")
+            throw KafkaIOError.from(error, .admin, "mock \(type) coordinator")
         }
     }
 

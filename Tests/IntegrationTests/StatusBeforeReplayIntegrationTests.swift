@@ -11,8 +11,14 @@ import Testing
 /// `met` was lost and the milestone would later have been reported breached.
 @Suite("A status update read before its request's replay", .serialized, .timeLimit(.minutes(3)))
 struct StatusBeforeReplayIntegrationTests {
-    @Test func anAnswerToAnAssignmentWhoseStateWasLostIsAppliedAfterTheReplay() async throws {
+    @Test(arguments: ["at_least_once", "exactly_once"])
+    func anAnswerToAnAssignmentWhoseStateWasLostIsAppliedAfterTheReplay(guarantee: String) async throws {
         let harness = try Harness(partitions: 1, brokers: 2)
+        harness.settings.processing.guarantee = guarantee
+        let transactionalId = "test-\(UUID().uuidString)"
+        harness.settings.processing.transactionalId = transactionalId
+        // The transaction coordinator on the fast broker too.
+        try #require(harness.cluster).setCoordinator(type: "transaction", key: transactionalId, broker: 1)
         let topics = harness.settings.topics
         let cluster = try #require(harness.cluster)
         let decidedAt = TimerIntegrationTests.start.addingTimeInterval(1)
@@ -24,8 +30,12 @@ struct StatusBeforeReplayIntegrationTests {
             first.process(KafkaRecord(topic: topics.requests, partition: 0, offset: 0, key: request.key, value: request.value))
                 .materialize().first { $0.topic == topics.assignments })
         try harness.produce(topic: topics.assignments, partition: 0, key: assignment.key, value: assignment.value, headers: assignment.allHeaders)
+        // The mock picks each partition's leader at random: every partition on broker 1 but the requests'.
+        for topic in [topics.status, topics.assignments, topics.consultations, topics.sla, topics.rejections, topics.deadletter, topics.state] {
+            try cluster.setPartitionLeader(topic: topic, partition: 0, broker: 1)
+        }
         try cluster.setPartitionLeader(topic: topics.requests, partition: 0, broker: 2)
-        try cluster.setGroupCoordinator(group: harness.settings.kafka.groupId, broker: 1)
+        try cluster.setCoordinator(type: "group", key: harness.settings.kafka.groupId, broker: 1)
         try harness.produce([request, TimerIntegrationTests.status("lost-s", "acknowledged", minutes: 20)])
         // Every answer about the request partition comes 0.7 s late: the status update is read first.
         cluster.setRoundTripTime(2, milliseconds: 700)

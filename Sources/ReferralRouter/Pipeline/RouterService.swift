@@ -447,10 +447,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         // A reload requested while this record was being fetched applies to it.
         self.applyPendingConfiguration()
         let partition = KafkaPartition(topic: record.topic, partition: record.partition)
-        if !self.requestBacklogs.isEmpty, record.topic == self.settings.topics.status,
-            self.requestBacklogs[record.partition]?.parkedAt != nil
-        {
-            // Fetched before its partition was parked: it is read again when the partition resumes.
+        if !self.parks.isEmpty, self.skipsParked(record) {
             return
         }
         let result = self.processor.process(record)
@@ -629,39 +626,62 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
 
     /// A request partition whose backlog at assignment (up to `until`) has not been read through, while the output
     /// tails show assignments without state on it: a status update for such a referral, read before its request is
-    /// replayed, parks its status partition (paused at that update) until the request is decided, the backlog is
-    /// read through, or the backlog stops moving for ``timerHoldLimit``.
+    /// replayed, parks its status partition (``Park``) until the request is decided, the backlog is read through, or
+    /// the backlog stops moving for ``timerHoldLimit``.
     private struct RequestBacklog {
         var until: Int64
         /// The request partition's position when it last moved, and when that was (paused time does not count).
         var position: Int64 = -1
         var progressAt = ContinuousClock.now
-        /// The offset the status partition of the same number is parked at.
-        var parkedAt: Int64?
     }
 
     private var requestBacklogs: [Int32: RequestBacklog] = [:]
 
-    /// Parks a status partition at an update that waits for its request: paused, and moved back to the update, so
-    /// that nothing after it is read (or committed) before it.
+    /// A status partition parked at an update that waits for its request: paused and sought back to it, so that
+    /// nothing after it is processed or committed first. Resumed, it stays parked until the update is read again:
+    /// until then timers wait, or they could fire a breach the update meets.
+    private struct Park {
+        var offset: Int64
+        var resumed = false
+        var since = ContinuousClock.now
+    }
+
+    /// By partition number (the status topic's partition).
+    private var parks: [Int32: Park] = [:]
+
     private func park(_ partition: KafkaPartition, at offset: Int64) throws {
         // Paused first: a pause remembers the position after the last record read, a seek after it replaces that.
         self.consumer.pause([partition])
-        try self.consumer.seek([partition: offset])
-        self.requestBacklogs[partition.partition]?.parkedAt = offset
+        do {
+            try self.consumer.seek([partition: offset])
+        } catch {
+            // Not parked: nothing is left paused (the error rewinds or stops the loop).
+            if !self.paused { self.consumer.resume([partition]) }
+            throw error
+        }
+        self.parks[partition.partition] = Park(offset: offset)
         self.logger.info(
             "A status update waits for its referral's request to be replayed",
             metadata: [LoggingKeys.kafkaTopic: "\(partition.topic)", LoggingKeys.kafkaPartition: "\(partition.partition)", LoggingKeys.kafkaOffset: "\(offset)"])
     }
 
-    /// Resumes a parked status partition (at the update it was parked at).
+    /// Resumes a parked status partition at the update it was parked at.
     private func unpark(_ number: Int32) {
-        guard self.requestBacklogs[number]?.parkedAt != nil else { return }
-        self.requestBacklogs[number]?.parkedAt = nil
+        guard let park = self.parks[number], !park.resumed else { return }
+        self.parks[number] = Park(offset: park.offset, resumed: true)
         // Backpressure resumes it with the others.
         if !self.paused {
             self.consumer.resume([KafkaPartition(topic: self.settings.topics.status, partition: number)])
         }
+    }
+
+    /// Whether a status record is to be skipped: fetched before its partition was parked (it is fetched again). The
+    /// park of a resumed partition ends when its update is read again.
+    private func skipsParked(_ record: KafkaRecord) -> Bool {
+        guard record.topic == self.settings.topics.status, let park = self.parks[record.partition] else { return false }
+        guard park.resumed else { return true }
+        if record.offset >= park.offset { self.parks.removeValue(forKey: record.partition) }
+        return false
     }
 
     /// Ends a partition's request backlog: its status updates are no longer parked, and one without state is refused.
@@ -671,21 +691,29 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.processor.requestsReadThrough(partition: number)
     }
 
-    /// The status partitions parked now.
-    private var parkedStatusPartitions: [KafkaPartition] {
-        self.requestBacklogs.compactMap { number, backlog in
-            backlog.parkedAt == nil ? nil : KafkaPartition(topic: self.settings.topics.status, partition: number)
+    /// The status partitions paused by a park now.
+    private var pausedByPark: [KafkaPartition] {
+        self.parks.compactMap { number, park in
+            park.resumed ? nil : KafkaPartition(topic: self.settings.topics.status, partition: number)
         }
     }
 
-    /// Ends the request backlogs that are read through or stuck; returns whether a status partition is still parked
+    /// Ends the request backlogs that are read through or stuck; returns whether a status partition is parked
     /// (timers wait for it as for a status backlog).
     private func awaitRequestBacklogs() -> Bool {
-        guard !self.requestBacklogs.isEmpty else { return false }
         let now = ContinuousClock.now
+        for (number, park) in self.parks where park.resumed && now - park.since >= Self.timerHoldLimit {
+            // Resumed and not read again for a minute (a broker down): timers go on without it.
+            self.logger.warning(
+                "Status update not read again for a minute after its request; firing timers without it",
+                metadata: [LoggingKeys.kafkaTopic: "\(self.settings.topics.status)", LoggingKeys.kafkaPartition: "\(number)"])
+            self.parks.removeValue(forKey: number)
+        }
+        guard !self.requestBacklogs.isEmpty else { return !self.parks.isEmpty }
         if self.paused {
             for number in self.requestBacklogs.keys { self.requestBacklogs[number]?.progressAt = now }
-            return !self.parkedStatusPartitions.isEmpty
+            for number in self.parks.keys { self.parks[number]?.since = now }
+            return !self.parks.isEmpty
         }
         let requests = self.settings.topics.requests
         let positions = self.consumer.positions(self.requestBacklogs.keys.map { KafkaPartition(topic: requests, partition: $0) })
@@ -703,7 +731,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.endRequestBacklog(number)
             }
         }
-        return !self.parkedStatusPartitions.isEmpty
+        return !self.parks.isEmpty
     }
 
     /// Publishes outputs that belong to no input record (SLA events and state records of timers) through the
@@ -948,7 +976,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.paused = true
             self.logger.warning("Backpressure: pausing consumption", metadata: ["inFlight": "\(inFlight)"])
         } else if self.paused, inFlight <= bound / 2 {
-            self.consumer.resume(Array(self.assigned.subtracting(self.parkedStatusPartitions)))
+            self.consumer.resume(Array(self.assigned.subtracting(self.pausedByPark)))
             self.paused = false
             self.logger.info("Backpressure released: resuming consumption", metadata: ["inFlight": "\(inFlight)"])
         }
@@ -1036,12 +1064,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.committing = (committing.token, committing.checkpoints.filter { !partitions.contains($0.key) })
         }
         // Paused, a parked status partition would stay so when assigned again (librdkafka keeps the flag).
-        let parked = Set(self.parkedStatusPartitions)
+        let parked = Set(self.pausedByPark)
         self.consumer.resume(partitions.filter { parked.contains($0) })
         for partition in partitions {
             self.processedOffsets.removeValue(forKey: partition)
             self.timerHold.removeValue(forKey: partition)
             self.requestBacklogs.removeValue(forKey: partition.partition)
+            self.parks.removeValue(forKey: partition.partition)
         }
         self.processor.drop(partitions: Set(partitions.map(\.partition)))
         self.assigned.subtract(partitions)
@@ -1164,7 +1193,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                     self.tracker.seed(inputPartition, outputs: outputs, freezeUntil: marks.high, committed: reading.committed[inputPartition])
                 }
                 // A rewind restores again: a status partition parked before reads again from where it is sought.
-                if let parked = self.requestBacklogs.removeValue(forKey: number), parked.parkedAt != nil {
+                self.requestBacklogs.removeValue(forKey: number)
+                if let park = self.parks.removeValue(forKey: number), !park.resumed, !self.paused {
                     self.consumer.resume([statusPartition])
                 }
                 let requestPartition = KafkaPartition(topic: self.settings.topics.requests, partition: number)
