@@ -28,12 +28,12 @@ struct StatusBeforeReplayTests {
         let (configuration, topics, processor) = try shippedProcessor()
         let elsewhere = RecordProcessor(configuration: configuration, topics: topics, source: "urn:test", maxRecordBytes: 65536, clock: { Date() })
         var owners: [String: String] = [:]
-        for id in ["lost-1", "lost-2"] {
+        for id in ["lost-1", "lost-2", "lost-3", "lost-4"] {
             let assignment = try #require(elsewhere.process(Self.youth(id, topics: topics)).materialize().first { $0.topic == topics.assignments })
             let published = try #require(StateRestorer.owner(ofAssignment: assignment.value))
             owners[published.referralId] = published.teamId
         }
-        processor.setPublished(["lost-1/assignment", "lost-2/assignment"], owners: owners, partition: 0)
+        processor.setPublished(Set(owners.keys.map { "\($0)/assignment" }), owners: owners, partition: 0)
         processor.awaitRequests(partition: 0)
 
         // Read first, the update waits and changes nothing; its request, replayed, lets it be read again.
@@ -49,6 +49,18 @@ struct StatusBeforeReplayTests {
 
         // A referral never decided on the partition is refused as before, waiting or not.
         #expect(processor.process(Self.acknowledged("never-sent", offset: 1, topics: topics)).outcome == .deadLettered(code: "unknown_referral"))
+        // A request read and refused (here its key names another referral) releases the update waiting for it, and
+        // an update read after it does not wait: its request will not come again.
+        var mismatched = Self.youth("lost-3", topics: topics)
+        mismatched.key = Array("other".utf8)
+        #expect(processor.process(Self.acknowledged("lost-3", offset: 1, topics: topics)).outcome == .awaitingRequest)
+        #expect(processor.process(mismatched).outcome == .deadLettered(code: "key_mismatch"))
+        #expect(processor.takeArrivedRequests() == [0])
+        #expect(processor.process(Self.acknowledged("lost-3", offset: 1, topics: topics)).outcome == .deadLettered(code: "unknown_referral"))
+        var refused = Self.youth("lost-4", topics: topics)
+        refused.value = Array(String(decoding: refused.value, as: UTF8.self).replacingOccurrences(of: "pseud-lost-4", with: "131052-308T").utf8)
+        #expect(processor.process(refused).outcome == .deadLettered(code: "personal_identity_code"))
+        #expect(processor.process(Self.acknowledged("lost-4", offset: 1, topics: topics)).outcome == .deadLettered(code: "unknown_referral"))
         // Once the backlog is read through, an assignment without state and without a request is refused too.
         #expect(processor.process(Self.acknowledged("lost-2", offset: 1, topics: topics)).outcome == .awaitingRequest)
         processor.requestsReadThrough(partition: 0)

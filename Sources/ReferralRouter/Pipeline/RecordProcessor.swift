@@ -232,6 +232,7 @@ final class RecordProcessor: @unchecked Sendable {
     func requestsReadThrough(partition: Int32) {
         self.awaitingRequests.remove(partition)
         self.awaitedReferrals.removeValue(forKey: partition)
+        self.readRequests.removeValue(forKey: partition)
     }
 
     /// The referral whose request a partition's status update waits for (the status partition is paused at it).
@@ -245,10 +246,30 @@ final class RecordProcessor: @unchecked Sendable {
         return self.arrivedRequests
     }
 
+    /// Referrals with an assignment but no state whose request was read during the backlog, whatever became of it
+    /// (decided, or dead-lettered): an update for one of them waits no longer.
+    private var readRequests: [Int32: Set<String>] = [:]
+
+    /// A request was read on a partition whose backlog is awaited (before its outcome: the update it releases is
+    /// read again only after this record's state change).
+    private func requestRead(_ id: String, partition: Int32) {
+        guard self.awaitingRequests.contains(partition) else { return }
+        if self.publishedOwners[partition]?[id] != nil {
+            self.readRequests[partition, default: []].insert(id)
+        }
+        if self.awaitedReferrals[partition] == id {
+            self.awaitedReferrals.removeValue(forKey: partition)
+            self.arrivedRequests.insert(partition)
+        }
+    }
+
     private func processRequest(_ record: KafkaRecord) -> Result {
         let request: ReferralRequest
         switch self.validator.validateRequest(record.value) {
         case .failure(let failure):
+            if !self.awaitingRequests.isEmpty, let id = failure.id {
+                self.requestRead(id, partition: record.partition)
+            }
             if let id = failure.id, let existing = self.partitions[record.partition]?[id], existing.inputOffset == record.offset {
                 // The very record an earlier version decided (its state names this offset), replayed after a check
                 // was added or tightened: a referral that is assigned is not rejected to its sender. It cannot be
@@ -258,6 +279,9 @@ final class RecordProcessor: @unchecked Sendable {
             return self.deadLetter(record, failure)
         case .success(let valid):
             request = valid
+        }
+        if !self.awaitingRequests.isEmpty {
+            self.requestRead(request.id, partition: record.partition)
         }
         if let mismatch = Self.keyMismatch(record, id: request.id) { return self.deadLetter(record, mismatch) }
         let hashes = Self.requestHashes(request)
@@ -331,10 +355,6 @@ final class RecordProcessor: @unchecked Sendable {
         self.store(entry, id: request.id, partition: record.partition, replacing: existing)
         if existing == nil {
             self.changeLoad(decision.owner.teamId, by: 1)
-        }
-        if !self.awaitedReferrals.isEmpty, self.awaitedReferrals[record.partition] == request.id {
-            self.awaitedReferrals.removeValue(forKey: record.partition)
-            self.arrivedRequests.insert(record.partition)
         }
         // The state change is made; the outputs are encoded from values fixed now, on the output worker. They travel
         // in one immutable object: captured one by one, each value was copied into the closure and copied again
@@ -442,7 +462,8 @@ final class RecordProcessor: @unchecked Sendable {
         }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
             if self.awaitingRequests.contains(record.partition),
-                self.publishedOwners[record.partition]?[update.referralId] != nil
+                self.publishedOwners[record.partition]?[update.referralId] != nil,
+                self.readRequests[record.partition]?.contains(update.referralId) != true
             {
                 // Its assignment landed and its state did not (the process stopped between the two), so its request
                 // is in the backlog still to be replayed: the update is read again after it, not refused.
@@ -834,6 +855,7 @@ final class RecordProcessor: @unchecked Sendable {
             self.awaitingRequests.remove(partition)
             self.awaitedReferrals.removeValue(forKey: partition)
             self.arrivedRequests.remove(partition)
+            self.readRequests.removeValue(forKey: partition)
             self.statusReplays.removeValue(forKey: partition)
             self.slaCompleteFrom.removeValue(forKey: partition)
         }

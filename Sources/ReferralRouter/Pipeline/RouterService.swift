@@ -702,6 +702,10 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// (timers wait for it as for a status backlog).
     private func awaitRequestBacklogs() -> Bool {
         let now = ContinuousClock.now
+        if self.paused {
+            // Paused time does not count (backpressure keeps the update from being read again).
+            for number in self.parks.keys { self.parks[number]?.since = now }
+        }
         for (number, park) in self.parks where park.resumed && now - park.since >= Self.timerHoldLimit {
             // Resumed and not read again for a minute (a broker down): timers go on without it.
             self.logger.warning(
@@ -712,7 +716,6 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         guard !self.requestBacklogs.isEmpty else { return !self.parks.isEmpty }
         if self.paused {
             for number in self.requestBacklogs.keys { self.requestBacklogs[number]?.progressAt = now }
-            for number in self.parks.keys { self.parks[number]?.since = now }
             return !self.parks.isEmpty
         }
         let requests = self.settings.topics.requests
