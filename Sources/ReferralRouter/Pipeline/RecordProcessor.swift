@@ -221,7 +221,7 @@ final class RecordProcessor: @unchecked Sendable {
     /// A status update read there before its referral's replayed request is not dead-lettered as unknown: requests
     /// and status updates are separate topics, read in no fixed order, and the team may have answered an
     /// assignment that landed just before the process stopped.
-    private(set) var awaitingRequests: Set<Int32> = []
+    private var awaitingRequests: Set<Int32> = []
 
     func awaitRequests(partition: Int32) {
         self.awaitingRequests.insert(partition)
@@ -237,7 +237,7 @@ final class RecordProcessor: @unchecked Sendable {
 
     /// The referral whose request a partition's status update waits for (the status partition is paused at it).
     private var awaitedReferrals: [Int32: String] = [:]
-    /// Partitions whose awaited request was decided since ``takeArrivedRequests()``: their status update can be read
+    /// Partitions whose awaited request was read since ``takeArrivedRequests()``: their status update can be read
     /// again.
     private(set) var arrivedRequests: Set<Int32> = []
 
@@ -267,14 +267,16 @@ final class RecordProcessor: @unchecked Sendable {
         let request: ReferralRequest
         switch self.validator.validateRequest(record.value) {
         case .failure(let failure):
-            if !self.awaitingRequests.isEmpty, let id = failure.id {
-                self.requestRead(id, partition: record.partition)
-            }
-            if let id = failure.id, let existing = self.partitions[record.partition]?[id], existing.inputOffset == record.offset {
-                // The very record an earlier version decided (its state names this offset), replayed after a check
-                // was added or tightened: a referral that is assigned is not rejected to its sender. It cannot be
-                // decided again, so outputs of it that never landed stay missing.
-                return Result(outputs: [], outcome: .duplicate)
+            if let id = failure.id {
+                if !self.awaitingRequests.isEmpty {
+                    self.requestRead(id, partition: record.partition)
+                }
+                if self.partitions[record.partition]?[id]?.inputOffset == record.offset {
+                    // The very record an earlier version decided (its state names this offset), replayed after a
+                    // check was added or tightened: a referral that is assigned is not rejected to its sender. It
+                    // cannot be decided again, so outputs of it that never landed stay missing.
+                    return Result(outputs: [], outcome: .duplicate)
+                }
             }
             return self.deadLetter(record, failure)
         case .success(let valid):

@@ -599,8 +599,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         guard !self.timerHold.isEmpty else { return parked }
         let now = ContinuousClock.now
         if self.paused || parked {
-            // A parked status partition cannot progress either; its wait is bounded by its request backlog's.
-            // Consumption is paused (backpressure): no partition can progress, and the time does not count.
+            // Consumption is paused (backpressure), or a status partition is parked (bounded by its request
+            // backlog's wait): the held partitions cannot all progress, and the time does not count.
             for partition in self.timerHold.keys { self.timerHold[partition]?.progressAt = now }
             return true
         }
