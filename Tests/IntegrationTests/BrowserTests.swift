@@ -66,7 +66,12 @@ struct BrowserTests {
         #expect(await Harness.waitUntil(seconds: 60) { harness.outputsComplete(expected) && running.application.isReady })
         let url = "http://127.0.0.1:\(harness.settings.http.port)/status"
 
-        let dom = try Self.runChromium(["--dump-dom", url])
+        // Chromium now and then exits without output on a loaded 2-core machine (the whole suite running): tried
+        // up to three times, so that the test judges the page, not the browser's start.
+        var dom = ""
+        for _ in 0..<3 where dom.isEmpty {
+            dom = try Self.runChromium(["--dump-dom", url])
+        }
         #expect(dom.contains("<title>referral-router status</title>"))
         #expect(dom.contains("id=\"health\"") && dom.contains(">READY<"), "the page says READY")
         #expect(dom.contains(harness.configuration.version))
@@ -81,8 +86,11 @@ struct BrowserTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         let screenshot = artifacts.appendingPathComponent("status-page.png").path
         try? FileManager.default.removeItem(atPath: screenshot)
-        _ = try Self.runChromium(["--screenshot=\(screenshot)", "--window-size=1280,900", url])
-        let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+        var size = 0
+        for _ in 0..<3 where size == 0 {
+            _ = try Self.runChromium(["--screenshot=\(screenshot)", "--window-size=1280,900", url])
+            size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+        }
         #expect(size > 10_000, "a screenshot of the page was taken")
         print("browser test: DOM \(dom.count) characters; screenshot \(screenshot) (\(size) bytes)")
         #expect(await running.stop() == nil)

@@ -54,6 +54,10 @@ struct StatusBeforeReplayIntegrationTests {
         let events = try TimerIntegrationTests.events(harness)
         #expect(met, "the acknowledgement met its milestone: \(events)")
         #expect(running.application.deadLettered.isEmpty, "\(running.application.deadLettered)")
+        // Nothing holds the timers once the update is applied.
+        #expect(await Harness.waitUntil(seconds: 5) {
+            String(decoding: running.application.statusJSON(), as: UTF8.self).contains("\"timersHeldBy\":[]")
+        })
         // Past the due time (10:30): a met milestone never breaches.
         clock.set(TimerIntegrationTests.start.addingTimeInterval(70 * 60))
         try await Task.sleep(for: .seconds(2))
@@ -89,6 +93,13 @@ struct StatusBeforeReplayIntegrationTests {
             logs.entries.contains { "\($0.message)".contains("waits for its referral's request") }
         }
         #expect(parked)
+        // The operator sees why no timer fires (the partition only, no referral).
+        let holding = await Harness.waitUntil(seconds: 5) {
+            String(decoding: running.application.statusJSON(), as: UTF8.self).contains(
+                "{\"topic\":\"\(harness.settings.topics.status)\",\"partition\":0,\"reason\":\"waiting_for_request\"}")
+        }
+        #expect(holding, "\(String(decoding: running.application.statusJSON(), as: UTF8.self))")
+        #expect(!String(decoding: running.application.statusJSON(), as: UTF8.self).contains("lost-s"))
         #expect(await running.stop() == nil)
         #expect(try TimerIntegrationTests.events(harness)["lost-s"] == nil, "nothing published for it yet")
         let status = KafkaPartition(topic: harness.settings.topics.status, partition: 0)

@@ -66,4 +66,15 @@ struct StatusBeforeReplayTests {
         processor.requestsReadThrough(partition: 0)
         #expect(processor.process(Self.acknowledged("lost-2", offset: 1, topics: topics)).outcome == .deadLettered(code: "unknown_referral"))
     }
+
+    /// An operator who sees no warning fire can tell why: the page names the partitions that hold the timers.
+    @Test func theStatusPageSaysWhichPartitionsHoldTheTimers() {
+        var snapshot = RouterStatistics.Snapshot(startedAt: Date(), configurationVersion: "v")
+        #expect(!StatusPage.render(snapshot, version: "test", ready: true).contains("Timers held"))
+        snapshot.timersHeldBy = [
+            TimerHoldingPartition(partition: KafkaPartition(topic: "referrals.status", partition: 3), reason: "waiting_for_request")
+        ]
+        #expect(StatusPage.render(snapshot, version: "test", ready: true).contains(
+            "Timers held by referrals.status[3] (an update waits for its request's replay)"))
+    }
 }

@@ -52,6 +52,7 @@ struct StatusEndpointTests {
                 }
                 #expect(counts["routed"] == .number(JSONNumber(text: "0")))
                 #expect(status["timersByTeam"] != nil)
+                #expect(status["timersHeldBy"] == .array([]), "no partition holds the timers")
                 #expect(status["consumerLag"] != nil)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in

@@ -108,6 +108,16 @@ enum StatusEndpoints {
             json.endObject()
         }
         json.endObject()
+        json.key("timersHeldBy")
+        json.beginArray()
+        for hold in snapshot.timersHeldBy {
+            json.beginObject()
+            json.field("topic", hold.partition.topic)
+            json.field("partition", Int(hold.partition.partition))
+            json.field("reason", hold.reason)
+            json.endObject()
+        }
+        json.endArray()
         json.field("lastError", snapshot.lastError)
         json.field("lastErrorAt", snapshot.lastErrorAt.map { RFC3339.format($0) })
         json.endObject()

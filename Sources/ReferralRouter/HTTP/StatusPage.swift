@@ -38,6 +38,11 @@ enum StatusPage {
             timers += "<tr><td>\(escape(team))</td><td class=n>\(counts.open)</td><td class=n>\(counts.warned)</td><td class=n\(breachClass)>\(counts.breached)</td></tr>"
         }
         if timers.isEmpty { timers = "<tr><td colspan=4>no open timers</td></tr>" }
+        // No warning or breach fires while any partition holds the timers: say which, and why.
+        let holds = s.timersHeldBy.map { hold in
+            "\(escape(hold.partition.topic))[\(hold.partition.partition)] (\(hold.reason == "waiting_for_request" ? "an update waits for its request's replay" : "backlog not read yet"))"
+        }
+        let held = holds.isEmpty ? "" : "<p id=held class=bad>Timers held by \(holds.joined(separator: ", "))</p>"
         var partitions = ""
         for partition in s.assignedPartitions {
             partitions += "<tr><td>\(escape(partition.topic))</td><td class=n>\(partition.partition)</td><td class=n>\(s.lag[partition].map(String.init) ?? "–")</td></tr>"
@@ -70,7 +75,7 @@ enum StatusPage {
             <div class=card>Configuration<b style="font-size:14px" id=config>\(escape(s.configurationVersion))</b><small>last reload: \(s.lastReloadAt.map { RFC3339.format($0) } ?? "none")\(s.lastReloadError != nil ? " — <span class=bad>rejected</span>" : "")</small></div>
             </div>
             <table><tr><th>Dead letters by reason</th><th>count</th></tr>\(rows)</table>
-            <table><tr><th>Team</th><th>open timers</th><th>warned</th><th>breached</th></tr>\(timers)</table>
+            <table><tr><th>Team</th><th>open timers</th><th>warned</th><th>breached</th></tr>\(timers)</table>\(held)
             <table><tr><th>Topic</th><th>partition</th><th>lag</th></tr>\(partitions)</table>
             <p><small>Last error: \(s.lastError.map(escape) ?? "none"). Counts, codes and team ids only; no personal data.</small></p>
             </body></html>

@@ -11,6 +11,8 @@ final class RouterMetrics: Sendable {
     let statusUpdates: Counter
     let brokerReachable: Gauge
     let slaEvents: Counter
+    /// Status partitions holding every SLA timer (a backlog being read, an update waiting for its request).
+    let timersHeldBy: Gauge
     private let timerGauges = NIOLockedValueBox<[String: (open: Gauge, warned: Gauge, breached: Gauge)]>([:])
     private let factory: any MetricsFactory
     private let deadLetterCounters = NIOLockedValueBox<[String: Counter]>([:])
@@ -24,6 +26,7 @@ final class RouterMetrics: Sendable {
         self.statusUpdates = Counter(label: "referral_router_status_updates_total", factory: factory)
         self.brokerReachable = Gauge(label: "referral_router_broker_reachable", factory: factory)
         self.slaEvents = Counter(label: "referral_router_sla_events_total", factory: factory)
+        self.timersHeldBy = Gauge(label: "referral_router_timers_held_by_partitions", factory: factory)
     }
 
     func deadLettered(code: String, count: Int = 1) {

@@ -759,11 +759,29 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         }
     }
 
+    /// What `/status` and the metrics last showed of the partitions holding the timers.
+    private var reportedTimerHolds: [TimerHoldingPartition] = []
+
+    /// Shows on `/status` and as a gauge which status partitions hold every timer, when that changes: an operator
+    /// who sees no warning fire can tell why.
+    private func reportTimerHolds() {
+        guard !self.timerHold.isEmpty || !self.parks.isEmpty || !self.reportedTimerHolds.isEmpty else { return }
+        let status = self.settings.topics.status
+        let holds = (self.timerHold.keys.map { TimerHoldingPartition(partition: $0, reason: "status_backlog") }
+            + self.parks.keys.map { TimerHoldingPartition(partition: KafkaPartition(topic: status, partition: $0), reason: "waiting_for_request") })
+            .sorted { ($0.partition, $0.reason) < ($1.partition, $1.reason) }
+        guard holds != self.reportedTimerHolds else { return }
+        self.reportedTimerHolds = holds
+        self.statistics.update { $0.timersHeldBy = holds }
+        self.metrics.timersHeldBy.record(Set(holds.map(\.partition)).count)
+    }
+
     /// Fires warnings and breaches that fell due (by the injected clock) and publishes them.
     private func fireTimers() throws {
         // First, and also while paused, so that paused time does not count against a held partition.
         let parked = self.awaitRequestBacklogs()
         let held = self.timersHeld(parked: parked)
+        self.reportTimerHolds()
         let now = self.clock()
         if let next = self.processor.nextWakeUp, next <= now.epochMilliseconds, !self.paused, !held {
             let outputs = self.processor.tick(now: now)

@@ -16,6 +16,13 @@ struct TimerCounts: Sendable, Hashable {
     }
 }
 
+/// A status partition that keeps SLA timers from firing, and why: its backlog at assignment is not read yet
+/// (`status_backlog`), or it is parked at an update that waits for its request's replay (`waiting_for_request`).
+struct TimerHoldingPartition: Sendable, Hashable {
+    var partition: KafkaPartition
+    var reason: String
+}
+
 /// What the status endpoint shows: counts, health and progress, never personal data.
 final class RouterStatistics: Sendable {
     struct Snapshot: Sendable {
@@ -42,6 +49,8 @@ final class RouterStatistics: Sendable {
         /// Whether systemd was told `READY=1` (start-up finished): only then does a reload say `RELOADING=1`.
         var announcedReady = false
         var timersByTeam: [String: TimerCounts] = [:]
+        /// The partitions that hold every timer now (empty in the steady state).
+        var timersHeldBy: [TimerHoldingPartition] = []
     }
 
     private let box: NIOLockedValueBox<Snapshot>
