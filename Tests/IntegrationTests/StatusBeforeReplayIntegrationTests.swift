@@ -45,9 +45,18 @@ struct StatusBeforeReplayIntegrationTests {
 
     /// Runs the router until the acknowledgement has met its milestone, then past the due time, and checks that it
     /// was met once, nothing was dead-lettered and the assignment was not published again.
-    static func runUntilMet(_ harness: Harness) async throws {
+    ///
+    /// - Parameter parks: the update is read before its request (the request's broker is slow): `/status` shows its
+    ///   partition holding the timers meanwhile.
+    static func runUntilMet(_ harness: Harness, parks: Bool) async throws {
         let clock = TestClock(TimerIntegrationTests.start.addingTimeInterval(25 * 60))
         let running = Harness.Running(application: try TimerIntegrationTests.application(harness, clock: clock))
+        if parks {
+            let held = await Harness.waitUntil(seconds: 45) {
+                String(decoding: running.application.statusJSON(), as: UTF8.self).contains("\"reason\":\"waiting_for_request\"")
+            }
+            #expect(held, "/status shows the partition waiting")
+        }
         let met = try await Harness.waitUntil(seconds: 45) {
             try TimerIntegrationTests.events(harness)["lost-s"]?.contains("acknowledged:met") == true
         }
@@ -73,7 +82,7 @@ struct StatusBeforeReplayIntegrationTests {
         let harness = try Self.crashed(guarantee: guarantee)
         // Every answer about the request partition comes 0.7 s late: the status update is read first.
         try #require(harness.cluster).setRoundTripTime(2, milliseconds: 700)
-        try await Self.runUntilMet(harness)
+        try await Self.runUntilMet(harness, parks: true)
     }
 
     /// Stopped while the status partition is parked, the router commits nothing past the update (and publishes
@@ -81,8 +90,9 @@ struct StatusBeforeReplayIntegrationTests {
     @Test func aStopWhileParkedCommitsNothingPastTheUpdate() async throws {
         let harness = try Self.crashed()
         let cluster = try #require(harness.cluster)
-        // Slow enough that the request cannot come before the stop.
-        cluster.setRoundTripTime(2, milliseconds: 4000)
+        // Slow enough that the request cannot come before the stop (which follows the park within a second), and
+        // within the restore's 5 s bound on each watermark query.
+        cluster.setRoundTripTime(2, milliseconds: 2500)
         let logs = InMemoryLogHandler()
         let clock = TestClock(TimerIntegrationTests.start.addingTimeInterval(25 * 60))
         let running = Harness.Running(
@@ -101,6 +111,8 @@ struct StatusBeforeReplayIntegrationTests {
         #expect(holding, "\(String(decoding: running.application.statusJSON(), as: UTF8.self))")
         #expect(!String(decoding: running.application.statusJSON(), as: UTF8.self).contains("lost-s"))
         #expect(await running.stop() == nil)
+        // Given up with its partitions, the hold is no longer shown (a stop revokes after the loop's last round).
+        #expect(String(decoding: running.application.statusJSON(), as: UTF8.self).contains("\"timersHeldBy\":[]"))
         #expect(try TimerIntegrationTests.events(harness)["lost-s"] == nil, "nothing published for it yet")
         let status = KafkaPartition(topic: harness.settings.topics.status, partition: 0)
         let properties = ["bootstrap.servers": harness.bootstrap, "group.id": harness.settings.kafka.groupId, "log_level": "0"]
@@ -110,6 +122,6 @@ struct StatusBeforeReplayIntegrationTests {
         #expect((committed ?? 0) <= 0, "the update is not committed: \(String(describing: committed))")
 
         cluster.setRoundTripTime(2, milliseconds: 0)
-        try await Self.runUntilMet(harness)
+        try await Self.runUntilMet(harness, parks: false)
     }
 }

@@ -768,7 +768,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         guard !self.timerHold.isEmpty || !self.parks.isEmpty || !self.reportedTimerHolds.isEmpty else { return }
         let status = self.settings.topics.status
         let holds = (self.timerHold.keys.map { TimerHoldingPartition(partition: $0, reason: "status_backlog") }
-            + self.parks.keys.map { TimerHoldingPartition(partition: KafkaPartition(topic: status, partition: $0), reason: "waiting_for_request") })
+            + self.parks.map { number, park in
+                TimerHoldingPartition(
+                    partition: KafkaPartition(topic: status, partition: number),
+                    reason: park.resumed ? "reading_update_again" : "waiting_for_request")
+            })
             .sorted { ($0.partition, $0.reason) < ($1.partition, $1.reason) }
         guard holds != self.reportedTimerHolds else { return }
         self.reportedTimerHolds = holds
@@ -1103,6 +1107,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         self.paused = false
         let assigned = self.assigned
         self.statistics.update { $0.assignedPartitions = assigned.sorted() }
+        // Not left to the next round of the loop: a stop revokes after the loop's last round.
+        self.reportTimerHolds()
     }
 
     public func partitionsAssigned(_ partitions: [KafkaPartition]) {
@@ -1245,6 +1251,7 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
             self.logger.critical("State restore failed", metadata: [LoggingKeys.error: "\(error)"])
             self.halt(KafkaIOError(.consume, "state restore failed: \(error)"))
         }
+        self.reportTimerHolds()
     }
 
     // MARK: Exactly-once mode

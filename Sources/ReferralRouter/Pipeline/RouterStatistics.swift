@@ -17,7 +17,8 @@ struct TimerCounts: Sendable, Hashable {
 }
 
 /// A status partition that keeps SLA timers from firing, and why: its backlog at assignment is not read yet
-/// (`status_backlog`), or it is parked at an update that waits for its request's replay (`waiting_for_request`).
+/// (`status_backlog`), it is parked at an update that waits for its request's replay (`waiting_for_request`), or
+/// that update is being read again after its request (`reading_update_again`).
 struct TimerHoldingPartition: Sendable, Hashable {
     var partition: KafkaPartition
     var reason: String
