@@ -72,7 +72,7 @@ struct StatusBeforeReplayTests {
         var snapshot = RouterStatistics.Snapshot(startedAt: Date(), configurationVersion: "v")
         #expect(!StatusPage.render(snapshot, version: "test", ready: true).contains("Timers held"))
         snapshot.timersHeldBy = [
-            TimerHoldingPartition(partition: KafkaPartition(topic: "referrals.status", partition: 3), reason: "waiting_for_request")
+            TimerHoldingPartition(partition: KafkaPartition(topic: "referrals.status", partition: 3), reason: .waitingForRequest)
         ]
         #expect(StatusPage.render(snapshot, version: "test", ready: true).contains(
             "Timers held by referrals.status[3] (an update waits for its request's replay)"))

@@ -114,7 +114,7 @@ enum StatusEndpoints {
             json.beginObject()
             json.field("topic", hold.partition.topic)
             json.field("partition", Int(hold.partition.partition))
-            json.field("reason", hold.reason)
+            json.field("reason", hold.reason.rawValue)
             json.endObject()
         }
         json.endArray()

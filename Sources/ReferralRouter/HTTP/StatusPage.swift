@@ -20,13 +20,6 @@ enum StatusPage {
         return result
     }
 
-    /// What each reason a partition holds the timers means, for the page.
-    static let holdReasons = [
-        "status_backlog": "backlog not read yet",
-        "waiting_for_request": "an update waits for its request's replay",
-        "reading_update_again": "an update is read again after its request",
-    ]
-
     static func render(_ s: RouterStatistics.Snapshot, version: String, ready: Bool, now: Date = Date()) -> String {
         let uptime = max(1, Int(now.timeIntervalSince(s.startedAt)))
         let decided = s.routed + s.duplicates + s.statusUpdates + s.deadLettered.values.reduce(0, +)
@@ -47,7 +40,7 @@ enum StatusPage {
         if timers.isEmpty { timers = "<tr><td colspan=4>no open timers</td></tr>" }
         // No warning or breach fires while any partition holds the timers: say which, and why.
         let holds = s.timersHeldBy.map { hold in
-            "\(escape(hold.partition.topic))[\(hold.partition.partition)] (\(Self.holdReasons[hold.reason] ?? escape(hold.reason)))"
+            "\(escape(hold.partition.topic))[\(hold.partition.partition)] (\(hold.reason.meaning))"
         }
         let held = holds.isEmpty ? "" : "<p id=held class=bad>Timers held by \(holds.joined(separator: ", "))</p>"
         var partitions = ""

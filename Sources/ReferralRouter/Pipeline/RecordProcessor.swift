@@ -217,26 +217,31 @@ final class RecordProcessor: @unchecked Sendable {
     /// team than the published assignment names; its state, timers and SLA events keep that owner instead.
     private var publishedOwners: [Int32: [String: String]] = [:]
 
-    /// Partitions whose request backlog (what the previous owner left uncommitted) has not been read through yet.
-    /// A status update read there before its referral's replayed request is not dead-lettered as unknown: requests
-    /// and status updates are separate topics, read in no fixed order, and the team may have answered an
-    /// assignment that landed just before the process stopped.
-    private var awaitingRequests: Set<Int32> = []
+    /// What a partition whose request backlog (what the previous owner left uncommitted) has not been read through
+    /// yet waits for. A status update read there before its referral's replayed request is not dead-lettered as
+    /// unknown: requests and status updates are separate topics, read in no fixed order, and the team may have
+    /// answered an assignment that landed just before the process stopped.
+    private struct RequestWait {
+        /// Referrals with an assignment but no state whose request was read during the backlog, whatever became of
+        /// it (decided, or dead-lettered): an update for one of them waits no longer.
+        var read: Set<String> = []
+        /// The referral whose request the partition's parked status update waits for.
+        var awaited: String?
+    }
+
+    /// By partition number, while its request backlog is unread.
+    private var awaitingRequests: [Int32: RequestWait] = [:]
 
     func awaitRequests(partition: Int32) {
-        self.awaitingRequests.insert(partition)
+        if self.awaitingRequests[partition] == nil { self.awaitingRequests[partition] = RequestWait() }
     }
 
     /// The partition's request backlog was read through (or given up on): from now on a status update for a
     /// referral without state is refused.
     func requestsReadThrough(partition: Int32) {
-        self.awaitingRequests.remove(partition)
-        self.awaitedReferrals.removeValue(forKey: partition)
-        self.readRequests.removeValue(forKey: partition)
+        self.awaitingRequests.removeValue(forKey: partition)
     }
 
-    /// The referral whose request a partition's status update waits for (the status partition is paused at it).
-    private var awaitedReferrals: [Int32: String] = [:]
     /// Partitions whose awaited request was read since ``takeArrivedRequests()``: their status update can be read
     /// again.
     private(set) var arrivedRequests: Set<Int32> = []
@@ -246,19 +251,15 @@ final class RecordProcessor: @unchecked Sendable {
         return self.arrivedRequests
     }
 
-    /// Referrals with an assignment but no state whose request was read during the backlog, whatever became of it
-    /// (decided, or dead-lettered): an update for one of them waits no longer.
-    private var readRequests: [Int32: Set<String>] = [:]
-
     /// A request was read on a partition whose backlog is awaited (before its outcome: the update it releases is
     /// read again only after this record's state change).
     private func requestRead(_ id: String, partition: Int32) {
-        guard self.awaitingRequests.contains(partition) else { return }
+        guard let wait = self.awaitingRequests[partition] else { return }
         if self.publishedOwners[partition]?[id] != nil {
-            self.readRequests[partition, default: []].insert(id)
+            self.awaitingRequests[partition]?.read.insert(id)
         }
-        if self.awaitedReferrals[partition] == id {
-            self.awaitedReferrals.removeValue(forKey: partition)
+        if wait.awaited == id {
+            self.awaitingRequests[partition]?.awaited = nil
             self.arrivedRequests.insert(partition)
         }
     }
@@ -463,13 +464,12 @@ final class RecordProcessor: @unchecked Sendable {
             return self.deadLetter(record, implausible)
         }
         guard let previous = self.partitions[record.partition]?[update.referralId] else {
-            if self.awaitingRequests.contains(record.partition),
-                self.publishedOwners[record.partition]?[update.referralId] != nil,
-                self.readRequests[record.partition]?.contains(update.referralId) != true
+            if let wait = self.awaitingRequests[record.partition],
+                self.publishedOwners[record.partition]?[update.referralId] != nil, !wait.read.contains(update.referralId)
             {
                 // Its assignment landed and its state did not (the process stopped between the two), so its request
                 // is in the backlog still to be replayed: the update is read again after it, not refused.
-                self.awaitedReferrals[record.partition] = update.referralId
+                self.awaitingRequests[record.partition]?.awaited = update.referralId
                 return Result(outputs: [], outcome: .awaitingRequest)
             }
             return self.deadLetter(
@@ -854,10 +854,8 @@ final class RecordProcessor: @unchecked Sendable {
             self.account(self.partitions.removeValue(forKey: partition), sign: -1)
             self.published.removeValue(forKey: partition)
             self.publishedOwners.removeValue(forKey: partition)
-            self.awaitingRequests.remove(partition)
-            self.awaitedReferrals.removeValue(forKey: partition)
+            self.awaitingRequests.removeValue(forKey: partition)
             self.arrivedRequests.remove(partition)
-            self.readRequests.removeValue(forKey: partition)
             self.statusReplays.removeValue(forKey: partition)
             self.slaCompleteFrom.removeValue(forKey: partition)
         }

@@ -701,6 +701,8 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     /// Ends the request backlogs that are read through or stuck; returns whether a status partition is parked
     /// (timers wait for it as for a status backlog).
     private func awaitRequestBacklogs() -> Bool {
+        // Every round of the loop: nothing to do, not even reading the clock, after the backlogs of a restore.
+        guard !self.parks.isEmpty || !self.requestBacklogs.isEmpty else { return false }
         let now = ContinuousClock.now
         if self.paused {
             // Paused time does not count (backpressure keeps the update from being read again).
@@ -767,11 +769,11 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
     private func reportTimerHolds() {
         guard !self.timerHold.isEmpty || !self.parks.isEmpty || !self.reportedTimerHolds.isEmpty else { return }
         let status = self.settings.topics.status
-        let holds = (self.timerHold.keys.map { TimerHoldingPartition(partition: $0, reason: "status_backlog") }
+        let holds = (self.timerHold.keys.map { TimerHoldingPartition(partition: $0, reason: .statusBacklog) }
             + self.parks.map { number, park in
                 TimerHoldingPartition(
                     partition: KafkaPartition(topic: status, partition: number),
-                    reason: park.resumed ? "reading_update_again" : "waiting_for_request")
+                    reason: park.resumed ? .readingUpdateAgain : .waitingForRequest)
             })
             .sorted { ($0.partition, $0.reason) < ($1.partition, $1.reason) }
         guard holds != self.reportedTimerHolds else { return }
@@ -1136,6 +1138,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
         var starts: [KafkaPartition: Int64]
         var tails: StateRestorer.Tails
         var marks: [KafkaPartition: (low: Int64, high: Int64)]
+
+        /// Where reading an input partition resumes (its committed offset, or the start of what retention left) and
+        /// where its backlog at the restore ends.
+        func backlog(_ partition: KafkaPartition) -> (resumes: Int64, end: Int64) {
+            let marks = self.marks[partition] ?? (0, 0)
+            return (max(self.committed[partition] ?? -1, marks.low, 0), marks.high)
+        }
     }
 
     private func readForRestore(_ numbers: [Int32], with restorer: StateRestorer) throws -> RestoreReading {
@@ -1201,15 +1210,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 self.processor.setPublished(
                     reading.tails.published[number] ?? [], owners: reading.tails.owners[number] ?? [:], partition: number)
                 let statusPartition = KafkaPartition(topic: self.settings.topics.status, partition: number)
-                let statusMarks = reading.marks[statusPartition] ?? (0, 0)
-                // Reading resumes at the committed offset, or at the start of what retention left.
-                let statusResumes = max(reading.committed[statusPartition] ?? -1, statusMarks.low, 0)
+                let statusBacklog = reading.backlog(statusPartition)
                 // No state start: neither input ever held a record, and no output tail was read to check against.
                 let check = reading.starts[KafkaPartition(topic: stateTopic, partition: number)].map {
                     RecordProcessor.TailCheck(
                         stateTailStart: $0,
                         slaCompleteFrom: reading.tails.completeFrom[KafkaPartition(topic: self.settings.topics.sla, partition: number)],
-                        statusReplayFrom: statusResumes)
+                        statusReplayFrom: statusBacklog.resumes)
                 }
                 let republished = self.processor.restore(partition: number, records: reading.restored[number] ?? [], check: check)
                 // Checkpoints start where this scan began and stay there while the previous owner's range replays.
@@ -1224,15 +1231,13 @@ public final class RouterService: Service, KafkaRebalanceListener, CustomStringC
                 if let park = self.parks.removeValue(forKey: number), !park.resumed, !self.paused {
                     self.consumer.resume([statusPartition])
                 }
-                let requestPartition = KafkaPartition(topic: self.settings.topics.requests, partition: number)
-                let requestMarks = reading.marks[requestPartition] ?? (0, 0)
-                let requestsResume = max(reading.committed[requestPartition] ?? -1, requestMarks.low, 0)
-                if requestsResume < requestMarks.high, !(reading.tails.owners[number] ?? [:]).isEmpty {
-                    self.requestBacklogs[number] = RequestBacklog(until: requestMarks.high)
+                let requestBacklog = reading.backlog(KafkaPartition(topic: self.settings.topics.requests, partition: number))
+                if requestBacklog.resumes < requestBacklog.end, !(reading.tails.owners[number] ?? [:]).isEmpty {
+                    self.requestBacklogs[number] = RequestBacklog(until: requestBacklog.end)
                     self.processor.awaitRequests(partition: number)
                 }
-                if statusResumes < statusMarks.high {
-                    self.timerHold[statusPartition] = TimerHold(until: statusMarks.high)
+                if statusBacklog.resumes < statusBacklog.end {
+                    self.timerHold[statusPartition] = TimerHold(until: statusBacklog.end)
                 } else {
                     self.timerHold.removeValue(forKey: statusPartition)
                     self.processor.forgetStatusReplays(partition: number)

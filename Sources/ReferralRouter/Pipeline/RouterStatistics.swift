@@ -16,12 +16,30 @@ struct TimerCounts: Sendable, Hashable {
     }
 }
 
-/// A status partition that keeps SLA timers from firing, and why: its backlog at assignment is not read yet
-/// (`status_backlog`), it is parked at an update that waits for its request's replay (`waiting_for_request`), or
-/// that update is being read again after its request (`reading_update_again`).
+/// A status partition that keeps SLA timers from firing, and why.
 struct TimerHoldingPartition: Sendable, Hashable {
+    enum Reason: String, Sendable, Hashable, Comparable {
+        /// Its backlog at assignment is not read yet.
+        case statusBacklog = "status_backlog"
+        /// It is parked at an update that waits for its request's replay.
+        case waitingForRequest = "waiting_for_request"
+        /// That update is being read again after its request.
+        case readingUpdateAgain = "reading_update_again"
+
+        /// What it means, for the status page.
+        var meaning: String {
+            switch self {
+            case .statusBacklog: "backlog not read yet"
+            case .waitingForRequest: "an update waits for its request's replay"
+            case .readingUpdateAgain: "an update is read again after its request"
+            }
+        }
+
+        static func < (lhs: Reason, rhs: Reason) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
     var partition: KafkaPartition
-    var reason: String
+    var reason: Reason
 }
 
 /// What the status endpoint shows: counts, health and progress, never personal data.
